@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import type { TrainConfigInput } from '../src/config';
+import { ConfigError } from '../src/errors';
+import type { BackendPreference, Preprocessing } from '../src/protocol';
+
+export const BUNDLED_DATASET = 'samples/flowers4';
+export const BUNDLED_MODEL_DIR = 'out/flowers4';
+/** Small enough to run both stages in a few minutes on a CPU; any flag given overrides it. */
+export const BUNDLED_PRESET = { inputSize: 32, headEpochs: 30, finetuneEpochs: 20, batchSize: 8 };
+
+export const FINETUNE_USAGE = `Usage: npm run finetune -- [--dataset DIR] [--model OUT] [options]
+
+Fine-tunes VGG16 on DIR/class_name/*.jpg in headless Chromium (the reference recipe: stage 1 trains a
+new head on the frozen base, stage 2 also trains block5), then writes OUT/model.json, OUT/weights.bin
+(a TF.js layers model) and OUT/report.json.
+
+  --dataset DIR            one folder per class (default: the bundled ${BUNDLED_DATASET}, with a quick
+                           preset: --size ${BUNDLED_PRESET.inputSize} --head-epochs ${BUNDLED_PRESET.headEpochs} --finetune-epochs ${BUNDLED_PRESET.finetuneEpochs} --batch ${BUNDLED_PRESET.batchSize})
+  --model OUT              output folder (default: ${BUNDLED_MODEL_DIR} for the bundled data; required otherwise)
+  --weights random         base weights; 'random' = untrained VGG16, seeded (pretrained: a later release)
+  --size N                 square input side, >= 32 (default 224)
+  --head-epochs N          stage 1 epochs (default 25)
+  --finetune-epochs N      stage 2 epochs (default 100)
+  --batch N                batch size (default 32)
+  --head-lr X              stage 1 RMSprop learning rate (default 0.001)
+  --finetune-lr X          stage 2 SGD learning rate (default 0.001)
+  --head-units N           units of the head's hidden layer (default 256)
+  --unfreeze-from L        first base layer trained in stage 2, index or name (default 15 = block5_conv1)
+  --test-fraction X        share of each class held out for validation (default 0.25)
+  --seed N                 seed of the split, shuffles, augmentation, dropout and init (default 42)
+  --preprocessing P        unit (/255, default for random weights) or caffe (Keras ImageNet weights)
+  --no-augment             train without the recipe's augmentation
+  --backend B              auto (default: measured), webgpu, webgl, wasm or cpu
+  --verbose                also print the browser's console
+  -h, --help               this text
+
+Environment: CHROME_PATH points at a Chrome/Chromium binary when it is not in /usr/bin.`;
+
+export interface FinetuneArgs {
+  /** null: the bundled sample. */
+  datasetDir: string | null;
+  /** null: the bundled sample's default output folder. */
+  outDir: string | null;
+  config: TrainConfigInput;
+  verbose: boolean;
+  help: boolean;
+}
+
+function number(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} needs a number, got '${raw}'`);
+  return value;
+}
+
+export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      dataset: { type: 'string' },
+      model: { type: 'string' },
+      weights: { type: 'string', default: 'random' },
+      size: { type: 'string' },
+      'head-epochs': { type: 'string' },
+      'finetune-epochs': { type: 'string' },
+      batch: { type: 'string' },
+      'head-lr': { type: 'string' },
+      'finetune-lr': { type: 'string' },
+      'head-units': { type: 'string' },
+      'unfreeze-from': { type: 'string' },
+      'test-fraction': { type: 'string' },
+      seed: { type: 'string' },
+      preprocessing: { type: 'string' },
+      'no-augment': { type: 'boolean', default: false },
+      backend: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const bundled = values.dataset === undefined;
+  if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
+  if (values.weights !== 'random') {
+    throw new ConfigError(`--weights ${values.weights}: only 'random' is supported in this release (pretrained .h5 / TF.js bases come next)`);
+  }
+  const preset = bundled ? BUNDLED_PRESET : undefined;
+  const unfreeze = values['unfreeze-from'];
+  const config: TrainConfigInput = {
+    inputSize: number('size', values.size) ?? preset?.inputSize,
+    batchSize: number('batch', values.batch) ?? preset?.batchSize,
+    headUnits: number('head-units', values['head-units']),
+    testFraction: number('test-fraction', values['test-fraction']),
+    seed: number('seed', values.seed),
+    unfreezeFrom: unfreeze === undefined ? undefined : /^\d+$/.test(unfreeze) ? Number(unfreeze) : unfreeze,
+    preprocessing: values.preprocessing as Preprocessing | undefined,
+    backend: values.backend as BackendPreference | undefined,
+    weights: 'random',
+    head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: number('head-lr', values['head-lr']) },
+    finetune: {
+      epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,
+      learningRate: number('finetune-lr', values['finetune-lr']),
+    },
+  };
+  if (values['no-augment']) config.augment = null;
+  return {
+    datasetDir: values.dataset ?? null,
+    outDir: values.model ?? null,
+    config: dropUndefined(config),
+    verbose: values.verbose,
+    help: values.help,
+  };
+}
+
+/** Leaves unset options out, so the recipe's defaults fill them in. */
+function dropUndefined<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,94 @@
+import { ConfigError } from './errors';
+import { BACKEND_CHAIN, type AugmentConfig, type TrainConfig } from './protocol';
+
+/** The reference recipe's augmentation (RECIPE.md section 3). */
+export const RECIPE_AUGMENT: AugmentConfig = {
+  rotation: 30,
+  widthShift: 0.1,
+  heightShift: 0.1,
+  shear: 0.2,
+  zoom: 0.2,
+  horizontalFlip: true,
+};
+
+/** The reference recipe's numbers (RECIPE.md sections 2-5). */
+export const RECIPE_DEFAULTS: TrainConfig = {
+  inputSize: 224,
+  headUnits: 256,
+  dropout: 0.5,
+  batchSize: 32,
+  testFraction: 0.25,
+  seed: 42,
+  unfreezeFrom: 15,
+  head: { epochs: 25, learningRate: 1e-3, optimizer: 'rmsprop' },
+  finetune: { epochs: 100, learningRate: 1e-3, optimizer: 'sgd' },
+  augment: RECIPE_AUGMENT,
+  weights: 'random',
+  preprocessing: 'unit',
+  backend: 'auto',
+};
+
+export type TrainConfigInput = Partial<Omit<TrainConfig, 'head' | 'finetune'>> & {
+  head?: Partial<TrainConfig['head']>;
+  finetune?: Partial<TrainConfig['finetune']>;
+};
+
+/** Fills in the recipe's defaults and rejects any value that cannot work, naming the setting. */
+export function resolveConfig(input: TrainConfigInput = {}): TrainConfig {
+  const config: TrainConfig = {
+    ...RECIPE_DEFAULTS,
+    ...input,
+    head: { ...RECIPE_DEFAULTS.head, ...input.head },
+    finetune: { ...RECIPE_DEFAULTS.finetune, ...input.finetune },
+  };
+  validateConfig(config);
+  return config;
+}
+
+function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be ${range}, got ${String(value)}`);
+  }
+}
+
+function requireRange(name: string, value: number, min: number, max: number, minInclusive = true): void {
+  const aboveMin = minInclusive ? value >= min : value > min;
+  if (!Number.isFinite(value) || !aboveMin || value > max) {
+    throw new ConfigError(`${name} must be ${minInclusive ? 'from' : 'above'} ${min} ${minInclusive ? 'to' : 'and at most'} ${max}, got ${String(value)}`);
+  }
+}
+
+export function validateConfig(c: TrainConfig): void {
+  requireInteger('inputSize', c.inputSize, 32, 1024);
+  requireInteger('headUnits', c.headUnits, 1);
+  requireRange('dropout', c.dropout, 0, 0.95);
+  requireInteger('batchSize', c.batchSize, 1, 4096);
+  requireRange('testFraction', c.testFraction, 0, 0.9);
+  requireInteger('seed', c.seed, 0, 2 ** 32 - 1);
+  requireInteger('head.epochs', c.head.epochs, 0);
+  requireInteger('finetune.epochs', c.finetune.epochs, 0);
+  requireRange('head.learningRate', c.head.learningRate, 0, 10, false);
+  requireRange('finetune.learningRate', c.finetune.learningRate, 0, 10, false);
+  for (const [name, opt] of [['head.optimizer', c.head.optimizer], ['finetune.optimizer', c.finetune.optimizer]] as const) {
+    if (opt !== 'rmsprop' && opt !== 'sgd') throw new ConfigError(`${name} must be 'rmsprop' or 'sgd', got '${String(opt)}'`);
+  }
+  if (!['caffe', 'tf', 'unit'].includes(c.preprocessing)) {
+    throw new ConfigError(`preprocessing must be 'caffe', 'tf' or 'unit', got '${String(c.preprocessing)}'`);
+  }
+  if (c.backend !== 'auto' && !BACKEND_CHAIN.includes(c.backend)) {
+    throw new ConfigError(`backend must be one of auto, ${BACKEND_CHAIN.join(', ')}; got '${String(c.backend)}'`);
+  }
+  if (c.weights !== 'random') throw new ConfigError(`weights must be 'random' for now, got '${String(c.weights)}'`);
+  if (c.augment) {
+    requireRange('augment.rotation', c.augment.rotation, 0, 180);
+    requireRange('augment.widthShift', c.augment.widthShift, 0, 1);
+    requireRange('augment.heightShift', c.augment.heightShift, 0, 1);
+    requireRange('augment.shear', c.augment.shear, 0, 1.5);
+    requireRange('augment.zoom', c.augment.zoom, 0, 0.9);
+  }
+  if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
+  else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {
+    throw new ConfigError('unfreezeFrom must be a layer index or a layer name');
+  }
+}

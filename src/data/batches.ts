@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AugmentConfig, Preprocessing } from '../protocol';
+import type { SeededRandom } from '../rng';
+import { augmentMatrix, drawAugment, toTfTransform } from './augment';
+import { imageAt, type PixelDataset } from './load';
+import { preprocess } from './preprocess';
+import { oneHot } from './split';
+
+export interface Batch {
+  xs: tf.Tensor4D;
+  ys: tf.Tensor2D;
+}
+
+export interface BatchOptions {
+  preprocessing: Preprocessing;
+  /** When set (training batches only), one seeded random affine transform per image. */
+  augment?: { config: AugmentConfig; rng: SeededRandom };
+}
+
+/** Gathers the images at `indices` into one network-ready batch and its one-hot labels. */
+export function makeBatch(data: PixelDataset, indices: readonly number[], options: BatchOptions): Batch {
+  const { size } = data;
+  const length = size * size * 3;
+  const bytes = new Uint8Array(indices.length * length);
+  indices.forEach((index, row) => bytes.set(imageAt(data, index), row * length));
+  const transforms = options.augment
+    ? indices.map(() => toTfTransform(augmentMatrix(drawAugment(options.augment!.config, size, options.augment!.rng), size)))
+    : null;
+  const xs = tf.tidy(() => {
+    let images = tf.tensor4d(bytes, [indices.length, size, size, 3], 'int32').toFloat();
+    if (transforms) {
+      images = tf.image.transform(images, tf.tensor2d(transforms, [indices.length, 8]), 'bilinear', 'nearest');
+    }
+    return preprocess(images, options.preprocessing);
+  });
+  const labels = indices.map((i) => data.labels[i] as number);
+  const ys = tf.tensor2d(oneHot(labels, data.classes.length), [indices.length, data.classes.length]);
+  return { xs, ys };
+}
+
+/** The recipe's epoch: a fresh seeded permutation, floor(n / batch) full batches (at least one). */
+export function epochBatches(trainIndices: readonly number[], batchSize: number, rng: SeededRandom): number[][] {
+  const order = rng.shuffle([...trainIndices]);
+  const steps = Math.max(1, Math.floor(order.length / batchSize));
+  return Array.from({ length: steps }, (_, s) => order.slice(s * batchSize, (s + 1) * batchSize));
+}
+
+export function stepsPerEpoch(trainSize: number, batchSize: number): number {
+  return Math.max(1, Math.floor(trainSize / batchSize));
+}

@@ -1,0 +1,62 @@
+// Decoding runs where OffscreenCanvas exists (the worker, or a page); nothing here touches the DOM tree.
+
+/** RGB bytes of one image, `size * size * 3`, row-major. */
+export type RgbPixels = Uint8Array;
+
+/** The source rectangle that "shorter side to size, then centre crop" keeps: a centred square. */
+export function centreSquare(width: number, height: number): { sx: number; sy: number; side: number } {
+  const side = Math.min(width, height);
+  return { sx: (width - side) / 2, sy: (height - side) / 2, side };
+}
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+async function readBytes(item: { url?: string; blob?: Blob }): Promise<Blob> {
+  if (item.blob) return item.blob;
+  if (!item.url) throw new ImageDecodeError('has neither bytes nor a URL');
+  const response = await fetch(item.url);
+  if (!response.ok) throw new ImageDecodeError(`could not be read (HTTP ${response.status})`);
+  return response.blob();
+}
+
+/**
+ * Aspect-aware resize: the shorter side becomes `size`, then the centre `size x size` is kept
+ * (the recipe's AspectAwarePreprocessor). EXIF orientation is applied; transparency is composited on white.
+ */
+export async function decodeImage(item: { url?: string; blob?: Blob }, size: number): Promise<RgbPixels> {
+  const blob = await readBytes(item);
+  if (blob.size === 0) throw new ImageDecodeError('is empty (0 bytes)');
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch {
+    throw new ImageDecodeError(`could not be decoded (corrupt, truncated or not an image; ${blob.size} bytes)`);
+  }
+  try {
+    const canvas = new OffscreenCanvas(size, size);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new ImageDecodeError('could not be drawn (no 2D canvas in this context)');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, size, size);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    const { sx, sy, side } = centreSquare(bitmap.width, bitmap.height);
+    ctx.drawImage(bitmap, sx, sy, side, side, 0, 0, size, size);
+    return rgbaToRgb(ctx.getImageData(0, 0, size, size).data);
+  } finally {
+    bitmap.close();
+  }
+}
+
+export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array): RgbPixels {
+  const pixels = rgba.length / 4;
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    rgb[p * 3] = rgba[p * 4] as number;
+    rgb[p * 3 + 1] = rgba[p * 4 + 1] as number;
+    rgb[p * 3 + 2] = rgba[p * 4 + 2] as number;
+  }
+  return rgb;
+}

@@ -1,0 +1,49 @@
+import { streamFor } from '../rng';
+
+export interface Split {
+  /** Indices into the labelled items, train and test disjoint, each sorted ascending. */
+  train: number[];
+  test: number[];
+  /** Classes that got no test image (a single image), so the report cannot cover them. */
+  untested: number[];
+}
+
+/**
+ * Stratified and seeded: each class keeps its share of the test set (round(n * fraction), at least one
+ * image when the class has two or more, never all of them), so no class is missing from either side by
+ * chance. The same labels, fraction and seed always give the same split.
+ */
+export function splitStratified(labels: readonly number[], numClasses: number, testFraction: number, seed: number): Split {
+  const rng = streamFor(seed, 'split');
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  labels.forEach((label, index) => byClass[label]?.push(index));
+  const train: number[] = [];
+  const test: number[] = [];
+  const untested: number[] = [];
+  byClass.forEach((indices, label) => {
+    rng.shuffle(indices);
+    const n = indices.length;
+    let nTest = testFraction > 0 ? Math.max(1, Math.round(n * testFraction)) : 0;
+    nTest = Math.min(nTest, n - 1);
+    if (nTest <= 0) {
+      if (testFraction > 0 && n > 0) untested.push(label);
+      nTest = 0;
+    }
+    test.push(...indices.slice(0, nTest));
+    train.push(...indices.slice(nTest));
+  });
+  const ascending = (a: number, b: number): number => a - b;
+  return { train: train.sort(ascending), test: test.sort(ascending), untested };
+}
+
+/** One-hot rows for labels, all encoded against the one class list of the run. */
+export function oneHot(labels: readonly number[], numClasses: number): Float32Array {
+  const out = new Float32Array(labels.length * numClasses);
+  labels.forEach((label, row) => {
+    if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+      throw new RangeError(`label ${label} is outside 0..${numClasses - 1}`);
+    }
+    out[row * numClasses + label] = 1;
+  });
+  return out;
+}

@@ -1,0 +1,30 @@
+// Named errors users can tell apart. Across the worker boundary only {name, message} survive, so
+// callers compare `error.name`, never `instanceof`.
+
+export class FinetuneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Something is wrong with the images or the folder layout. */
+export class DatasetError extends FinetuneError {}
+
+/** A setting is out of range or of the wrong kind. */
+export class ConfigError extends FinetuneError {}
+
+/** No usable TF.js backend, or a backend failed to start. */
+export class BackendError extends FinetuneError {}
+
+/** Base weights that do not fit the model. */
+export class WeightsError extends FinetuneError {}
+
+/** Training was cancelled on request, between two batches. */
+export class CancelledError extends FinetuneError {
+  constructor() {
+    super('training was cancelled');
+  }
+}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError'] as const;

@@ -1,0 +1,182 @@
+// The messages and types that cross the worker boundary. Everything here is structured-cloneable.
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendPreference = BackendName | 'auto';
+export const BACKEND_CHAIN: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** How pixels are turned into network input; it belongs to the weights, not to the data. */
+export type Preprocessing = 'caffe' | 'tf' | 'unit';
+
+export interface AugmentConfig {
+  /** Degrees, drawn uniformly in [-r, r]. */
+  rotation: number;
+  /** Fractions of width and height. */
+  widthShift: number;
+  heightShift: number;
+  /** Shear angle in radians (Keras 2.0, which the recipe used, read shear_range in radians). */
+  shear: number;
+  /** Scale factors drawn in [1 - z, 1 + z], independently per axis. */
+  zoom: number;
+  horizontalFlip: boolean;
+}
+
+export interface StageConfig {
+  epochs: number;
+  learningRate: number;
+  optimizer: 'rmsprop' | 'sgd';
+}
+
+export interface TrainConfig {
+  /** Square input side in pixels, 32 or more. */
+  inputSize: number;
+  /** Units of the head's hidden Dense layer (the recipe's D). */
+  headUnits: number;
+  dropout: number;
+  batchSize: number;
+  /** Fraction of each class held out for validation and the report. */
+  testFraction: number;
+  seed: number;
+  /** Base layers from this index (or layer name) on are trained in stage 2. */
+  unfreezeFrom: number | string;
+  head: StageConfig;
+  finetune: StageConfig;
+  /** null turns augmentation off. */
+  augment: AugmentConfig | null;
+  /** 'random' = untrained base (He-uniform, seeded). */
+  weights: 'random';
+  preprocessing: Preprocessing;
+  backend: BackendPreference;
+}
+
+/** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
+export interface DatasetItem {
+  /** Path relative to the dataset root, e.g. `daisy/img_01.jpg`; used in every message about the file. */
+  path: string;
+  className: string;
+  /** Either a URL the worker fetches, or the bytes themselves (a File from a picker). */
+  url?: string;
+  blob?: Blob;
+}
+
+export interface DatasetSource {
+  classes: string[];
+  items: DatasetItem[];
+}
+
+/** One image decoded for a preview or a check: RGB bytes, or why it could not be read. */
+export interface DecodedImage {
+  path: string;
+  pixels: Uint8Array | null;
+  error: string | null;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface ProbeTiming {
+  backend: BackendName;
+  ms: number;
+}
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** One sentence: why this backend, including why any earlier one was passed over. */
+  reason: string;
+  skipped: { backend: BackendName; reason: string }[];
+  probes: ProbeTiming[];
+  /** e.g. the WebGPU adapter description or 'wasm simd, 2 threads'. */
+  detail: string;
+}
+
+export interface LayerInfo {
+  index: number;
+  name: string;
+  className: string;
+  outputShape: (number | null)[];
+  params: number;
+  trainable: boolean;
+}
+
+export interface ClassMetrics {
+  className: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface ClassificationReport {
+  classes: ClassMetrics[];
+  accuracy: number;
+  macro: Omit<ClassMetrics, 'className'>;
+  weighted: Omit<ClassMetrics, 'className'>;
+  total: number;
+}
+
+export interface EpochMetrics {
+  stage: 1 | 2;
+  epoch: number;
+  epochs: number;
+  seconds: number;
+  loss: number;
+  acc: number;
+  valLoss: number | null;
+  valAcc: number | null;
+  /** tf.memory().numTensors at the end of the epoch; constant from the second epoch of a stage on. */
+  numTensors: number;
+}
+
+export interface StageResult {
+  stage: 1 | 2;
+  history: EpochMetrics[];
+  /** null when nothing was held out (testFraction 0). */
+  report: ClassificationReport | null;
+  /** confusion[true][predicted] */
+  confusion: number[][] | null;
+  trainableFrom: number;
+}
+
+export type TrainEvent =
+  | { type: 'backend'; choice: BackendChoice }
+  | { type: 'info'; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'decode-progress'; done: number; total: number }
+  | { type: 'skipped'; file: SkippedFile }
+  | { type: 'dataset'; classes: string[]; counts: number[]; train: number; test: number; skipped: number }
+  | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number }
+  | { type: 'batch'; stage: 1 | 2; epoch: number; step: number; steps: number; loss: number; acc: number }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] };
+
+/** May return a promise: the worker then waits for it before a call that emitted the event returns. */
+export type TrainEventListener = (event: TrainEvent) => void | Promise<void>;
+
+export interface PrepareResult {
+  backend: BackendChoice;
+  classes: string[];
+  counts: number[];
+  trainSize: number;
+  testSize: number;
+  skipped: SkippedFile[];
+  layers: LayerInfo[];
+}
+
+export interface RecipeResult extends PrepareResult {
+  stages: StageResult[];
+}
+
+/** A trained model as tfjs writes it: the model.json text and the one weights file it names. */
+export interface ExportedModel {
+  modelJson: string;
+  weightsFileName: string;
+  weights: ArrayBuffer;
+}
+
+export interface LayerFingerprint {
+  index: number;
+  name: string;
+  /** FNV-1a over the bytes of every weight of the layer; '' for layers without weights. */
+  hash: string;
+}

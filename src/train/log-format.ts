@@ -1,0 +1,54 @@
+import type { EpochMetrics, TrainEvent } from '../protocol';
+import { formatConfusion, formatReport } from './metrics';
+
+/** How often the recipe logs decoding progress. */
+export const PROCESSED_EVERY = 500;
+
+/** The recipe's Keras-style epoch line: `10s - loss: 1.1318 - acc: 0.6245 - val_loss: 0.5132 - val_acc: 0.8441`. */
+export function formatEpoch(m: EpochMetrics): string {
+  const parts = [`${Math.round(m.seconds)}s`, `loss: ${m.loss.toFixed(4)}`, `acc: ${m.acc.toFixed(4)}`];
+  if (m.valLoss !== null && m.valAcc !== null) parts.push(`val_loss: ${m.valLoss.toFixed(4)}`, `val_acc: ${m.valAcc.toFixed(4)}`);
+  return parts.join(' - ');
+}
+
+const STAGE_INTRO = {
+  1: ['[INFO] compiling model...', '[INFO] training head...'],
+  2: ['[INFO] re-compiling model...', '[INFO] fine-tuning model...'],
+} as const;
+const STAGE_OUTRO = { 1: '[INFO] evaluating after initialization...', 2: '[INFO] evaluating after fine-tuning...' } as const;
+
+/** The lines the recipe prints for an event (none for the throttled batch progress). */
+export function formatEvent(event: TrainEvent): string[] {
+  switch (event.type) {
+    case 'backend':
+      return [`[INFO] backend: ${event.choice.backend} (${event.choice.detail}): ${event.choice.reason}`];
+    case 'info':
+      return [`[INFO] ${event.message}`];
+    case 'warning':
+      return [`[WARN] ${event.message}`];
+    case 'decode-progress':
+      return event.done % PROCESSED_EVERY === 0 || event.done === event.total ? [`[INFO] processed ${event.done}/${event.total}`] : [];
+    case 'skipped':
+      return [`[WARN] skipped ${event.file.path}: ${event.file.reason}`];
+    case 'dataset':
+      return [
+        `[INFO] ${event.classes.length} classes: ${event.classes.map((c, i) => `${c} (${event.counts[i]})`).join(', ')}`,
+        `[INFO] split: ${event.train} train / ${event.test} test (stratified)` + (event.skipped ? `; ${event.skipped} file(s) skipped` : ''),
+      ];
+    case 'stage-start':
+      return [
+        ...STAGE_INTRO[event.stage],
+        `[INFO] stage ${event.stage}: layers ${event.trainableFrom}+ trainable, ${event.optimizer} lr=${event.learningRate}, ` +
+          `${event.epochs} epochs x ${event.stepsPerEpoch} steps`,
+      ];
+    case 'epoch':
+      return [`Epoch ${event.metrics.epoch}/${event.metrics.epochs}`, formatEpoch(event.metrics)];
+    case 'stage-end': {
+      const { report, confusion } = event.result;
+      if (!report || !confusion) return [STAGE_OUTRO[event.stage], '[INFO] no test images held out: no report'];
+      return [STAGE_OUTRO[event.stage], formatReport(report), '', formatConfusion(confusion, event.classes)];
+    }
+    case 'batch':
+      return [];
+  }
+}

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import { epochBatches, makeBatch, stepsPerEpoch } from '../data/batches';
+import type { PixelDataset } from '../data/load';
+import type { Split } from '../data/split';
+import { freezeBelow } from '../model/layers';
+import type { EpochMetrics, StageConfig, StageResult, TrainConfig, TrainEventListener } from '../protocol';
+import type { SeededRandom } from '../rng';
+import type { RunControl } from './control';
+import { evaluate, type Evaluation } from './evaluate';
+import { classificationReport, confusionMatrix } from './metrics';
+
+export interface StageContext {
+  model: tf.LayersModel;
+  data: PixelDataset;
+  split: Split;
+  config: TrainConfig;
+  control: RunControl;
+  emit: TrainEventListener;
+  /** Run-long streams: batch order and augmentation draws continue across stages. */
+  shuffle: SeededRandom;
+  augment: SeededRandom;
+}
+
+export interface StagePlan {
+  stage: 1 | 2;
+  /** First trainable layer index (or name); everything before it is frozen. */
+  trainableFrom: number | string;
+  settings: StageConfig;
+}
+
+function makeOptimizer(settings: StageConfig): tf.Optimizer {
+  // Keras' RMSprop defaults (rho 0.9, epsilon 1e-7) are TF.js' too.
+  return settings.optimizer === 'rmsprop' ? tf.train.rmsprop(settings.learningRate) : tf.train.sgd(settings.learningRate);
+}
+
+/** One stage of the recipe: freeze, compile, train with validation each epoch, then report. */
+export async function runStage(ctx: StageContext, plan: StagePlan): Promise<StageResult> {
+  const { model, data, split, config, control, emit } = ctx;
+  const { stage, settings } = plan;
+  const trainableFrom = freezeBelow(model, plan.trainableFrom);
+  const optimizer = makeOptimizer(settings);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const steps = stepsPerEpoch(split.train.length, config.batchSize);
+  emit({ type: 'stage-start', stage, epochs: settings.epochs, stepsPerEpoch: steps, trainableFrom, optimizer: settings.optimizer, learningRate: settings.learningRate });
+  const history: EpochMetrics[] = [];
+  const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
+  let lastValidation: Evaluation | null = null;
+  try {
+    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let accSum = 0;
+      const batches = epochBatches(split.train, config.batchSize, ctx.shuffle);
+      for (const [step, indices] of batches.entries()) {
+        await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}` }));
+        const { xs, ys } = makeBatch(data, indices, { preprocessing: config.preprocessing, augment });
+        let loss: number;
+        let acc: number;
+        try {
+          [loss, acc] = (await model.trainOnBatch(xs, ys)) as number[] as [number, number];
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+        lossSum += loss;
+        accSum += acc;
+        emit({ type: 'batch', stage, epoch, step: step + 1, steps, loss: lossSum / (step + 1), acc: accSum / (step + 1) });
+      }
+      const val = split.test.length ? await evaluate(model, data, split.test, config.batchSize, config.preprocessing) : null;
+      const metrics: EpochMetrics = {
+        stage,
+        epoch,
+        epochs: settings.epochs,
+        seconds: (performance.now() - started) / 1000,
+        loss: lossSum / batches.length,
+        acc: accSum / batches.length,
+        valLoss: val?.loss ?? null,
+        valAcc: val?.accuracy ?? null,
+        numTensors: tf.memory().numTensors,
+      };
+      history.push(metrics);
+      lastValidation = val;
+      emit({ type: 'epoch', metrics });
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  const result = await reportStage(ctx, { stage, history, trainableFrom }, lastValidation);
+  emit({ type: 'stage-end', stage, result, classes: data.classes });
+  return result;
+}
+
+/** The classification report on the held-out images; reuses the last epoch's validation pass when there was one. */
+async function reportStage(
+  ctx: StageContext,
+  base: Pick<StageResult, 'stage' | 'history' | 'trainableFrom'>,
+  lastValidation: Evaluation | null,
+): Promise<StageResult> {
+  const { model, data, split, config } = ctx;
+  if (!split.test.length) return { ...base, report: null, confusion: null };
+  const final = lastValidation ?? (await evaluate(model, data, split.test, config.batchSize, config.preprocessing));
+  const confusion = confusionMatrix(final.truth, final.predicted, data.classes.length);
+  return { ...base, report: classificationReport(confusion, data.classes), confusion };
+}

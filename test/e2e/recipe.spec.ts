@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { changedLayers, expect, inputFor, sampleSubset, test } from './fixtures';
+
+const CLASSES = ['bluebell', 'daisy', 'rose', 'sunflower'];
+
+test('the two stages on wasm: what each stage trains, loss falls, no tensor leaks', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'flowers'), CLASSES, 16);
+  const input = await inputFor(dataRoot, 'flowers', { inputSize: 32, batchSize: 8, backend: 'wasm', head: { epochs: 4 }, finetune: { epochs: 3 } });
+  const before = await runner.memory();
+  const prepared = await runner.open(input);
+  expect(prepared.backend.backend).toBe('wasm');
+  expect(prepared).toMatchObject({ classes: CLASSES, counts: [16, 16, 16, 16], trainSize: 48, testSize: 16 });
+
+  const initial = await runner.fingerprints();
+  const head = await runner.trainStage(1);
+  const afterHead = await runner.fingerprints();
+  // Stage 1: every base weight bit for bit as it was; both head Dense layers trained.
+  expect(changedLayers(initial, afterHead)).toEqual([20, 22]);
+
+  const finetune = await runner.trainStage(2);
+  const afterFinetune = await runner.fingerprints();
+  // Stage 2: layers 0-14 untouched; block5's convolutions (15-17; 18 is a pool) and the head trained.
+  expect(changedLayers(afterHead, afterFinetune)).toEqual([15, 16, 17, 20, 22]);
+  expect(finetune.trainableFrom).toBe(15);
+
+  for (const stage of [head, finetune]) {
+    const first = stage.history[0]!;
+    const last = stage.history.at(-1)!;
+    expect(last.loss).toBeLessThan(first.loss);
+    expect(last.valLoss!).toBeLessThan(first.valLoss!);
+    // The same tensors live at the end of every epoch of a stage.
+    expect(new Set(stage.history.map((h) => h.numTensors)).size).toBe(1);
+  }
+  expect(finetune.report!.classes.map((c) => c.className)).toEqual(CLASSES);
+  expect(finetune.report!.total).toBe(16);
+  expect(finetune.confusion!.flat().reduce((a, b) => a + b, 0)).toBe(16);
+
+  await runner.close();
+  expect((await runner.memory()).numTensors).toBe(before.numTensors);
+});
+
+test('the same seed trains to the same weights; another seed does not', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'repeat'), ['daisy', 'rose'], 6);
+  const fingerprintAfterTraining = async (seed: number): Promise<string[]> => {
+    await runner.open(await inputFor(dataRoot, 'repeat', { inputSize: 32, batchSize: 4, backend: 'wasm', seed, head: { epochs: 1 }, finetune: { epochs: 1 } }));
+    await runner.trainStage(1);
+    await runner.trainStage(2);
+    return (await runner.fingerprints()).map((f) => f.hash);
+  };
+  const first = await fingerprintAfterTraining(7);
+  expect(await fingerprintAfterTraining(7)).toEqual(first);
+  expect(await fingerprintAfterTraining(8)).not.toEqual(first);
+});

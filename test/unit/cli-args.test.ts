@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_PRESET, parseFinetuneArgs } from '../../cli/args';
+import { safeJoin } from '../../cli/server';
+
+describe('npm run finetune arguments', () => {
+  it('maps the recipe flags onto the config, leaving the rest to the defaults', () => {
+    const args = parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--size', '64', '--head-epochs', '3', '--finetune-epochs', '0', '--batch', '4', '--backend', 'wasm', '--unfreeze-from', 'block4_conv1', '--no-augment']);
+    expect(args).toMatchObject({ datasetDir: 'd', outDir: 'm' });
+    expect(args.config).toEqual({
+      inputSize: 64,
+      batchSize: 4,
+      backend: 'wasm',
+      weights: 'random',
+      unfreezeFrom: 'block4_conv1',
+      augment: null,
+      head: { epochs: 3 },
+      finetune: { epochs: 0 },
+    });
+  });
+
+  it('uses the bundled sample and its quick preset without --dataset; flags still win', () => {
+    const args = parseFinetuneArgs(['--size', '48']);
+    expect(args.datasetDir).toBeNull();
+    expect(args.config).toMatchObject({ inputSize: 48, batchSize: BUNDLED_PRESET.batchSize, head: { epochs: BUNDLED_PRESET.headEpochs } });
+  });
+
+  it('reads a numeric --unfreeze-from as an index', () => {
+    expect(parseFinetuneArgs(['--unfreeze-from', '11']).config.unfreezeFrom).toBe(11);
+  });
+
+  it('explains bad input', () => {
+    expect(() => parseFinetuneArgs(['--dataset', 'd'])).toThrow(/--model OUT is required/);
+    expect(() => parseFinetuneArgs(['--batch', 'many'])).toThrow(/--batch needs a number, got 'many'/);
+    expect(() => parseFinetuneArgs(['--weights', 'imagenet.h5'])).toThrow(/only 'random' is supported/);
+    expect(() => parseFinetuneArgs(['--bogus'])).toThrow(/bogus/);
+  });
+});
+
+describe('the local server', () => {
+  it('never serves a path outside its folder', () => {
+    expect(safeJoin('/srv/data', 'a/b.jpg')).toBe('/srv/data/a/b.jpg');
+    expect(safeJoin('/srv/data', 'caf%C3%A9/x.jpg')).toBe('/srv/data/café/x.jpg');
+    expect(safeJoin('/srv/data', '../etc/passwd')).toBeNull();
+    expect(safeJoin('/srv/data', '..%2F..%2Fetc%2Fpasswd')).toBeNull();
+    expect(safeJoin('/srv/data', '%E0%A4%A')).toBeNull();
+  });
+});

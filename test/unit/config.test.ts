@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { RECIPE_DEFAULTS, resolveConfig } from '../../src/config';
+
+describe('resolveConfig', () => {
+  it("fills in the recipe's numbers", () => {
+    const c = resolveConfig();
+    expect(c).toEqual(RECIPE_DEFAULTS);
+    expect(c).toMatchObject({ inputSize: 224, headUnits: 256, dropout: 0.5, batchSize: 32, testFraction: 0.25, seed: 42, unfreezeFrom: 15 });
+    expect(c.head).toEqual({ epochs: 25, learningRate: 0.001, optimizer: 'rmsprop' });
+    expect(c.finetune).toEqual({ epochs: 100, learningRate: 0.001, optimizer: 'sgd' });
+    expect(c.augment).toEqual({ rotation: 30, widthShift: 0.1, heightShift: 0.1, shear: 0.2, zoom: 0.2, horizontalFlip: true });
+  });
+
+  it('merges stage settings field by field', () => {
+    expect(resolveConfig({ head: { epochs: 3 } }).head).toEqual({ epochs: 3, learningRate: 0.001, optimizer: 'rmsprop' });
+  });
+
+  it.each([
+    [{ batchSize: 0 }, /batchSize must be an integer from 1 to 4096, got 0/],
+    [{ inputSize: 16 }, /inputSize must be an integer from 32/],
+    [{ head: { learningRate: -0.1 } }, /head.learningRate must be above 0/],
+    [{ finetune: { epochs: 1.5 } }, /finetune.epochs must be an integer >= 0/],
+    [{ testFraction: 1 }, /testFraction must be from 0 to 0.9/],
+    [{ backend: 'metal' as never }, /backend must be one of auto, webgpu, webgl, wasm, cpu/],
+    [{ preprocessing: 'torch' as never }, /preprocessing must be 'caffe', 'tf' or 'unit'/],
+    [{ unfreezeFrom: -1 }, /unfreezeFrom must be an integer >= 0/],
+  ])('rejects %j with a message naming the setting', (input, message) => {
+    expect(() => resolveConfig(input)).toThrow(message);
+  });
+
+  it('throws a ConfigError', () => {
+    expect(() => resolveConfig({ batchSize: 0 })).toThrow(expect.objectContaining({ name: 'ConfigError' }));
+  });
+});

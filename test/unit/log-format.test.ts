@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { EpochMetrics, TrainEvent } from '../../src/protocol';
+import { formatEpoch, formatEvent } from '../../src/train/log-format';
+import { throttleProgress } from '../../src/train/throttle';
+
+const metrics: EpochMetrics = {
+  stage: 1, epoch: 10, epochs: 25, seconds: 10.2, loss: 1.13181, acc: 0.62449, valLoss: 0.51321, valAcc: 0.84412, numTensors: 80,
+};
+
+describe("the recipe's log lines", () => {
+  it('prints epochs like Keras', () => {
+    expect(formatEvent({ type: 'epoch', metrics })).toEqual([
+      'Epoch 10/25',
+      '10s - loss: 1.1318 - acc: 0.6245 - val_loss: 0.5132 - val_acc: 0.8441',
+    ]);
+    expect(formatEpoch({ ...metrics, valLoss: null, valAcc: null })).toBe('10s - loss: 1.1318 - acc: 0.6245');
+  });
+
+  it('prints decoding progress every 500 images and at the end', () => {
+    const lines = [1, 499, 500, 1000, 1360].map((done) => formatEvent({ type: 'decode-progress', done, total: 1360 }));
+    expect(lines).toEqual([[], [], ['[INFO] processed 500/1360'], ['[INFO] processed 1000/1360'], ['[INFO] processed 1360/1360']]);
+  });
+
+  it('announces each stage as the recipe does', () => {
+    const start = (stage: 1 | 2): TrainEvent => ({ type: 'stage-start', stage, epochs: 25, stepsPerEpoch: 31, trainableFrom: 19, optimizer: 'rmsprop', learningRate: 0.001 });
+    expect(formatEvent(start(1)).slice(0, 2)).toEqual(['[INFO] compiling model...', '[INFO] training head...']);
+    expect(formatEvent(start(2)).slice(0, 2)).toEqual(['[INFO] re-compiling model...', '[INFO] fine-tuning model...']);
+  });
+
+  it('names a skipped file and its reason', () => {
+    expect(formatEvent({ type: 'skipped', file: { path: 'daisy/bad.jpg', reason: 'is empty (0 bytes)' } })).toEqual([
+      '[WARN] skipped daisy/bad.jpg: is empty (0 bytes)',
+    ]);
+  });
+});
+
+describe('throttleProgress', () => {
+  it('lets milestones through and thins out batch progress', () => {
+    const seen: TrainEvent[] = [];
+    let clock = 0;
+    const emit = throttleProgress((e) => void seen.push(e), 250, () => clock);
+    for (let step = 1; step <= 10; step++) {
+      clock += 100;
+      emit({ type: 'batch', stage: 1, epoch: 1, step, steps: 10, loss: 1, acc: 0 });
+    }
+    emit({ type: 'epoch', metrics });
+    const steps = seen.filter((e) => e.type === 'batch').map((e) => (e.type === 'batch' ? e.step : 0));
+    expect(steps).toEqual([1, 4, 7, 10]);
+    expect(seen.at(-1)?.type).toBe('epoch');
+  });
+});
