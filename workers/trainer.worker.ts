@@ -6,8 +6,11 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
+import { selectBackend } from '../src/backend/select';
 import { decodeImage } from '../src/data/decode';
-import type { DatasetItem, DecodedImage, ExportedModel, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
+import { BackendError } from '../src/errors';
+import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
+import type { BackendName, DatasetItem, DecodedImage, ExportedModel, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { TrainingSession, type SessionInput } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
 
@@ -89,6 +92,13 @@ const api = {
       }
     }
     return decoded;
+  },
+  /** Throughput of one kind of step on a forced backend (no fallback: a benchmark must say what it ran). */
+  async benchmark(backend: BackendName, spec: BenchSpec): Promise<BenchResult> {
+    closeSession();
+    const choice = await selectBackend(backend);
+    if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
+    return benchmark(spec);
   },
   /** Live tensors and bytes; reading them never starts a backend. */
   memory(): { numTensors: number; numBytes: number; backend: string | null } {

@@ -22,7 +22,7 @@ async function probeWebGpu(): Promise<BackendProbe> {
   } catch (error) {
     return none(`requestAdapter failed: ${(error as Error).message}`);
   }
-  if (!adapter) return none('no WebGPU adapter (the browser blocked or lacks a GPU)');
+  if (!adapter) return none('no WebGPU adapter (no usable GPU, or WebGPU is blocked: Chromium on Linux needs --enable-unsafe-webgpu)');
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';

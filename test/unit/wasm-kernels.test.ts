@@ -17,7 +17,7 @@ async function filterGradient(backend: string, c: Case, values: { x: Float32Arra
   const w = tf.tensor4d(values.w, c.filter);
   const out = tf.conv2d(x, w, c.stride, c.pad);
   const dy = tf.tensor(values.dy, out.shape);
-  const grad = tf.grad((filter: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, filter, c.stride, c.pad), dy)))(w);
+  const grad = tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, c.stride, c.pad), dy)))(w);
   const result = (await grad.data()) as Float32Array;
   tf.dispose([x, w, out, dy, grad]);
   return result;
@@ -50,11 +50,11 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const values = { x: random(c.x, rng), w: random(c.filter, rng), dy: random(outShape, rng) };
     const expected = await filterGradient('cpu', c, values);
     await tf.setBackend('wasm');
-    const wasmBefore = tf.engine().backendInstance.numDataIds();
+    const wasmBefore = tf.engine().backend.numDataIds();
     const actual = await filterGradient('wasm', c, values);
     expect(actual).toHaveLength(expected.length);
     expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
     await tf.setBackend('wasm');
-    expect(tf.engine().backendInstance.numDataIds()).toBe(wasmBefore);
+    expect(tf.engine().backend.numDataIds()).toBe(wasmBefore);
   });
 });

@@ -1,0 +1,81 @@
+// npm run bench -- [--backends webgpu,webgl,wasm] [--quick]
+// Images per second of VGG16 + the recipe head for forward passes and both kinds of training step, per
+// backend, measured in one run in headless Chromium's worker. Prints JSON; asserts nothing.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { launchChromium, newPage } from '../cli/chromium';
+import { APP_DIR } from '../cli/finetune';
+import { startServer } from '../cli/server';
+import type { BackendName } from '../src/protocol';
+import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'webgpu,webgl,wasm' },
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '3' },
+  },
+});
+
+/** What issue #2 asks for: forward at 32, 64 and 224 px, both step kinds at 32 and 64 px. */
+function plan(quick: boolean): Omit<BenchSpec, 'minSeconds' | 'maxSteps'>[] {
+  const sizes = quick ? [32] : [32, 64];
+  const specs: Omit<BenchSpec, 'minSeconds' | 'maxSteps'>[] = [];
+  for (const kind of ['forward', 'stage1', 'stage2'] as BenchKind[]) {
+    for (const inputSize of sizes) specs.push({ kind, inputSize, batchSize: 4 });
+  }
+  if (!quick) specs.splice(2, 0, { kind: 'forward', inputSize: 224, batchSize: 1 });
+  return specs;
+}
+
+const backends = values.backends.split(',').map((b) => b.trim()) as BackendName[];
+const server = await startServer({ appDir: APP_DIR });
+const browser = await launchChromium();
+const results: (BenchResult | { backend: string; kind: string; inputSize: number; error: string })[] = [];
+try {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/runner.html`);
+  await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+  for (const backend of backends) {
+    for (const spec of plan(values.quick)) {
+      const full: BenchSpec = { ...spec, minSeconds: Number(values.seconds), maxSteps: 20 };
+      process.stderr.write(`bench: ${backend} ${spec.kind} ${spec.inputSize}px batch ${spec.batchSize}... `);
+      try {
+        const result = await page.evaluate(([b, s]) => window.finetune.api.benchmark(b, s), [backend, full] as const);
+        process.stderr.write(`${result.imagesPerSecond.toFixed(2)} img/s\n`);
+        results.push(result);
+      } catch (error) {
+        process.stderr.write('failed\n');
+        results.push({ backend, kind: spec.kind, inputSize: spec.inputSize, error: (error as Error).message.split('\n')[0]! });
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const ok = results.filter((r): r is BenchResult => 'imagesPerSecond' in r);
+const rate = (backend: string, kind: string, size: number): number | undefined =>
+  ok.find((r) => r.backend === backend && r.kind === kind && r.inputSize === size)?.imagesPerSecond;
+const ratios: Record<string, number> = {};
+for (const r of ok.filter((x) => x.backend === 'wasm')) {
+  for (const other of backends.filter((b) => b !== 'wasm')) {
+    const theirs = rate(other, r.kind, r.inputSize);
+    if (theirs) ratios[`wasm/${other} ${r.kind} ${r.inputSize}px`] = Number((r.imagesPerSecond / theirs).toFixed(2));
+  }
+}
+console.log(
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
+      chromium: browser.version(),
+      unit: 'images per second (higher is better); warmupMs includes shader compilation',
+      results: results.map((r) => ('imagesPerSecond' in r ? { ...r, imagesPerSecond: Number(r.imagesPerSecond.toFixed(3)), msPerStep: Math.round(r.msPerStep), warmupMs: Math.round(r.warmupMs) } : r)),
+      ratios,
+    },
+    null,
+    2,
+  ),
+);

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { launchChromium } from '../../cli/chromium';
+import { changedLayers, expect, inputFor, Runner, sampleSubset, test } from './fixtures';
+
+test('both stages run on WebGPU (software adapter here) and train what they should', async ({ runner, dataRoot }) => {
+  // SwiftShader's WebGPU runs ~0.3 GFLOP/s: one step per stage (4 images at 32 px) is all this proves.
+  await sampleSubset(join(dataRoot, 'gpu'), ['daisy', 'sunflower'], 3);
+  const input = await inputFor(dataRoot, 'gpu', { inputSize: 32, batchSize: 4, backend: 'webgpu', head: { epochs: 1 }, finetune: { epochs: 1 } });
+  const prepared = await runner.open(input);
+  expect(prepared.backend).toMatchObject({ backend: 'webgpu', skipped: [] });
+  expect(prepared.backend.detail).toMatch(/swiftshader/i);
+  expect(prepared.trainSize).toBe(4);
+  expect((await runner.memory()).backend).toBe('webgpu');
+
+  const initial = await runner.fingerprints();
+  const head = await runner.trainStage(1);
+  const afterHead = await runner.fingerprints();
+  expect(changedLayers(initial, afterHead)).toEqual([20, 22]);
+  await runner.trainStage(2);
+  expect(changedLayers(afterHead, await runner.fingerprints())).toEqual([15, 16, 17, 20, 22]);
+  expect(head.history[0]!.loss).toBeGreaterThan(0);
+  expect((await runner.memory()).backend).toBe('webgpu');
+});
+
+test('auto passes over software GPUs and says why', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'auto'), ['daisy', 'rose'], 2);
+  const prepared = await runner.open(await inputFor(dataRoot, 'auto', { inputSize: 32, backend: 'auto', head: { epochs: 0 }, finetune: { epochs: 0 } }));
+  expect(prepared.backend.backend).toBe('wasm');
+  expect(prepared.backend.skipped.map((s) => s.backend)).toEqual(['webgpu', 'webgl']);
+  expect(prepared.backend.reason).toMatch(/webgpu: software adapter \(.*swiftshader.*isFallbackAdapter\)/i);
+  const events = await runner.events();
+  expect(events.find((e) => e.type === 'backend')).toMatchObject({ choice: { backend: 'wasm' } });
+});
+
+test('a WebGPU run without WebGPU falls back to the next backend and says why', async ({ server, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'fallback'), ['daisy', 'rose'], 2);
+  const browser = await launchChromium({ webgpu: false });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/runner.html`);
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    const prepared = await new Runner(page).open(
+      await inputFor(dataRoot, 'fallback', { inputSize: 32, backend: 'webgpu', head: { epochs: 0 }, finetune: { epochs: 0 } }),
+    );
+    expect(prepared.backend.backend).toBe('webgl');
+    expect(prepared.backend.skipped).toEqual([{ backend: 'webgpu', reason: expect.stringMatching(/^no WebGPU adapter/) }]);
+    expect(prepared.backend.reason).toMatch(/^webgpu was requested but is unavailable \(webgpu: no WebGPU adapter.*\); fell back to webgl$/);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, sampleSubset, SAMPLE, test, writeFiles } from './fixtures';
+
+const run = promisify(execFile);
+
+/** Runs `npm run finetune`'s program; resolves with its exit code and output whatever the code. */
+async function finetune(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/finetune.ts', ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('the command line trains both stages, prints the recipe log, skips bad files and writes a loadable model', async ({ dataRoot }) => {
+  const dataset = join(dataRoot, 'cli');
+  const out = join(dataRoot, 'cli-out');
+  await sampleSubset(dataset, ['daisy', 'rose'], 5);
+  const jpeg = await readFile(join(SAMPLE, 'daisy/daisy_010.jpg'));
+  await writeFiles(dataset, {
+    'daisy/empty.jpg': new Uint8Array(0),
+    'daisy/truncated.jpg': jpeg.subarray(0, 900),
+    'rose/notes.png': 'not a picture',
+    'rose/readme.txt': 'ignored: not an image extension',
+  });
+  const result = await finetune(['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '2', '--finetune-epochs', '1', '--batch', '4']);
+  expect(result.code, result.stderr).toBe(0);
+  const log = result.stdout;
+  expect(log).toContain('[INFO] processed 13/13');
+  expect(log).toMatch(/\[INFO\] backend: \w+ \(/);
+  expect(result.stderr).toContain('[WARN] the base is NOT pretrained');
+  expect(result.stderr).toContain('[WARN] skipped rose/readme.txt: not an image file');
+  expect(result.stderr).toContain('[WARN] skipped daisy/empty.jpg: is empty (0 bytes)');
+  expect(result.stderr).toMatch(/\[WARN\] skipped daisy\/truncated.jpg: could not be decoded/);
+  expect(result.stderr).toMatch(/\[WARN\] skipped rose\/notes.png: could not be decoded/);
+  expect(log).toContain('[INFO] split: 8 train / 2 test (stratified); 4 file(s) skipped');
+  expect(log).toMatch(/\[INFO\] training head\.\.\.[\s\S]*Epoch 1\/2\n\d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}\nEpoch 2\/2/);
+  expect(log).toMatch(/\[INFO\] evaluating after initialization\.\.\.\n +precision +recall +f1-score +support\n\n +daisy +\d\.\d\d/);
+  expect(log).toMatch(/\[INFO\] fine-tuning model\.\.\.[\s\S]*Epoch 1\/1[\s\S]*\[INFO\] evaluating after fine-tuning\.\.\.\n +precision[\s\S]* +rose +\d\.\d\d/);
+  expect(log.indexOf('[INFO] serializing model...')).toBeGreaterThan(log.indexOf('evaluating after fine-tuning'));
+
+  const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const weights = await readFile(join(out, 'weights.bin'));
+  expect(modelJson.userDefinedMetadata).toMatchObject({ classes: ['daisy', 'rose'], inputSize: 32, preprocessing: 'unit' });
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest[0]!.weights,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+  const probabilities = tf.tidy(() => (model.predict(tf.randomUniform([1, 32, 32, 3])) as tf.Tensor).dataSync());
+  expect(probabilities).toHaveLength(2);
+  expect(probabilities[0]! + probabilities[1]!).toBeCloseTo(1, 5);
+  model.dispose();
+
+  const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+  expect(report.classes).toEqual(['daisy', 'rose']);
+  expect(report.stages.map((s: { stage: number }) => s.stage)).toEqual([1, 2]);
+  expect(report.skipped).toHaveLength(4);
+  expect(report.stages[1].report.total).toBe(2);
+});
+
+test('a dataset that cannot train stops with a message naming the folder, writing nothing', async ({ dataRoot }) => {
+  const out = join(dataRoot, 'never-written');
+  const oneClass = join(dataRoot, 'one-class');
+  await sampleSubset(oneClass, ['daisy'], 2);
+  const withEmpty = join(dataRoot, 'with-empty');
+  await sampleSubset(withEmpty, ['daisy', 'rose'], 2);
+  await mkdir(join(withEmpty, 'tulip'));
+  const empty = join(dataRoot, 'empty');
+  await mkdir(empty);
+  const cases: [string, RegExp][] = [
+    [oneClass, /error: one-class has only one class folder \('daisy'\): a classifier needs at least two/],
+    [withEmpty, /error: class folder 'with-empty\/tulip' holds no usable images: add images or remove the folder/],
+    [empty, /error: no images found in empty/],
+    [join(dataRoot, 'missing'), /error: dataset folder .*missing does not exist/],
+  ];
+  for (const [dir, message] of cases) {
+    const result = await finetune(['--dataset', dir, '--model', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+  }
+  expect(existsSync(out)).toBe(false);
+});
+
+test('a missing browser and bad flags get a clear way out', async ({ dataRoot }) => {
+  const dataset = join(dataRoot, 'flags');
+  await sampleSubset(dataset, ['daisy', 'rose'], 2);
+  const noChrome = await finetune(['--dataset', dataset, '--model', join(dataRoot, 'flags-out')], { CHROME_PATH: '/nowhere/chrome' });
+  expect(noChrome.code).toBe(1);
+  expect(noChrome.stderr).toContain('CHROME_PATH is set to /nowhere/chrome, but no file is there');
+  const badFlag = await finetune(['--batch', '0']);
+  expect(badFlag.code).toBe(2);
+  expect(badFlag.stderr).toMatch(/error: batchSize must be an integer from 1 to 4096, got 0\n\nUsage: npm run finetune/);
+  const help = await finetune(['--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('--finetune-epochs N');
+});
