@@ -1,5 +1,21 @@
 import { CancelledError } from '../errors';
 
+/**
+ * Lets queued messages (pause, cancel) run. On wasm and cpu a training step resolves through microtasks
+ * only, so without this a whole stage would run before the worker read its next message. A message
+ * round trip is a macrotask without setTimeout's 4 ms clamp.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** Cooperative pause and cancel: the loop calls `between()` between batches, never mid-step. */
 export class RunControl {
   private paused = false;
@@ -24,8 +40,9 @@ export class RunControl {
     return this.paused;
   }
 
-  /** Resolves at once when running; waits while paused; throws CancelledError once cancelled. */
+  /** Yields to queued messages, then resolves when running; waits while paused; throws once cancelled. */
   async between(onPause?: () => void): Promise<void> {
+    await yieldToEventLoop();
     if (this.paused && !this.cancelled) {
       onPause?.();
       while (this.paused && !this.cancelled) {

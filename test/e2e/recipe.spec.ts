@@ -51,3 +51,25 @@ test('the same seed trains to the same weights; another seed does not', async ({
   expect(await fingerprintAfterTraining(7)).toEqual(first);
   expect(await fingerprintAfterTraining(8)).not.toEqual(first);
 });
+
+test('pause holds training between batches, resume continues it, cancel stops it', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'control'), ['daisy', 'rose'], 12);
+  await runner.open(await inputFor(dataRoot, 'control', { inputSize: 32, batchSize: 2, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 1 } }));
+  const batches = (): Promise<number> => runner.page.evaluate(() => window.finetune.events.filter((e) => e.type === 'batch').length);
+  const stage = runner.page.evaluate(() => window.finetune.api.trainStage(1));
+  await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'batch'));
+  await runner.page.evaluate(() => window.finetune.api.pause());
+  await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'info' && e.message.startsWith('paused in stage 1')));
+  const whilePaused = await batches();
+  await runner.page.waitForTimeout(1500);
+  expect(await batches()).toBe(whilePaused);
+  await runner.page.evaluate(() => window.finetune.api.resume());
+  const result = await stage;
+  expect(result.history).toHaveLength(3);
+  expect(await batches()).toBeGreaterThan(whilePaused);
+
+  const cancelled = runner.page.evaluate(() => window.finetune.api.trainStage(2).then(() => 'finished', (e: Error) => e.name));
+  await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'batch' && e.stage === 2));
+  await runner.page.evaluate(() => window.finetune.api.cancel());
+  expect(await cancelled).toBe('CancelledError');
+});
