@@ -30,7 +30,8 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --seed N                 seed of the split, shuffles, augmentation, dropout and init (default 42)
   --preprocessing P        unit (/255, default for random weights) or caffe (Keras ImageNet weights)
   --no-augment             train without the recipe's augmentation
-  --backend B              auto (default: measured), webgpu, webgl, wasm or cpu
+  --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
+  --finetune-backend B     stage 2's backend when it should differ from --backend
   --verbose                also print the browser's console
   -h, --help               this text
 
@@ -74,6 +75,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       preprocessing: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
       backend: { type: 'string' },
+      'finetune-backend': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,6 +96,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     unfreezeFrom: unfreeze === undefined ? undefined : /^\d+$/.test(unfreeze) ? Number(unfreeze) : unfreeze,
     preprocessing: values.preprocessing as Preprocessing | undefined,
     backend: values.backend as BackendPreference | undefined,
+    finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
     weights: 'random',
     head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: number('head-lr', values['head-lr']) },
     finetune: {

@@ -76,8 +76,10 @@ export function validateConfig(c: TrainConfig): void {
   if (!['caffe', 'tf', 'unit'].includes(c.preprocessing)) {
     throw new ConfigError(`preprocessing must be 'caffe', 'tf' or 'unit', got '${String(c.preprocessing)}'`);
   }
-  if (c.backend !== 'auto' && !BACKEND_CHAIN.includes(c.backend)) {
-    throw new ConfigError(`backend must be one of auto, ${BACKEND_CHAIN.join(', ')}; got '${String(c.backend)}'`);
+  for (const [name, value] of [['backend', c.backend], ['finetuneBackend', c.finetuneBackend ?? 'auto']] as const) {
+    if (value !== 'auto' && !BACKEND_CHAIN.includes(value)) {
+      throw new ConfigError(`${name} must be one of auto, ${BACKEND_CHAIN.join(', ')}; got '${String(value)}'`);
+    }
   }
   if (c.weights !== 'random') throw new ConfigError(`weights must be 'random' for now, got '${String(c.weights)}'`);
   if (c.augment) {

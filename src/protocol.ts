@@ -46,6 +46,8 @@ export interface TrainConfig {
   weights: 'random';
   preprocessing: Preprocessing;
   backend: BackendPreference;
+  /** Stage 2's backend when it should differ from `backend` (unset: as `backend`, or measured with auto). */
+  finetuneBackend?: BackendPreference;
 }
 
 /** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
@@ -75,12 +77,17 @@ export interface SkippedFile {
   reason: string;
 }
 
+/** What a timed probe ran: a forward convolution (stage 1's work) or one with its gradients (stage 2's). */
+export type ProbeKind = 'forward' | 'train';
+
 export interface ProbeTiming {
   backend: BackendName;
+  kind: ProbeKind;
   ms: number;
 }
 
 export interface BackendChoice {
+  stage: 1 | 2;
   backend: BackendName;
   /** One sentence: why this backend, including why any earlier one was passed over. */
   reason: string;
@@ -154,7 +161,9 @@ export type TrainEvent =
 export type TrainEventListener = (event: TrainEvent) => void | Promise<void>;
 
 export interface PrepareResult {
+  /** Stage 1's backend, which also decodes, evaluates and exports. */
   backend: BackendChoice;
+  finetuneBackend: BackendChoice;
   classes: string[];
   counts: number[];
   trainSize: number;

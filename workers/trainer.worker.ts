@@ -6,7 +6,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
-import { selectBackend } from '../src/backend/select';
+import { selectBackends } from '../src/backend/select';
 import { decodeImage } from '../src/data/decode';
 import { BackendError } from '../src/errors';
 import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
@@ -96,7 +96,7 @@ const api = {
   /** Throughput of one kind of step on a forced backend (no fallback: a benchmark must say what it ran). */
   async benchmark(backend: BackendName, spec: BenchSpec): Promise<BenchResult> {
     closeSession();
-    const choice = await selectBackend(backend);
+    const [choice] = await selectBackends(backend);
     if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
     return benchmark(spec);
   },

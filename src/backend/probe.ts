@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '../protocol';
+import type { BackendName, ProbeKind } from '../protocol';
 
 /** What can be learned about a backend without running it. */
 export interface BackendProbe {
@@ -57,14 +57,20 @@ export async function probeBackend(backend: BackendName): Promise<BackendProbe> 
   }
 }
 
-/** Milliseconds for two 3x3 convolutions on 56x56x64, the best of three after a warm-up. */
-export async function timeConvolution(): Promise<number> {
+/**
+ * Milliseconds for two 3x3 convolutions on 56x56x64 (with 'train', also their input and filter
+ * gradients), the best of three after a warm-up.
+ */
+export async function timeConvolution(kind: ProbeKind): Promise<number> {
   const run = async (): Promise<number> => {
     const start = performance.now();
     const out = tf.tidy(() => {
       const x = tf.ones([1, 56, 56, 64]) as tf.Tensor4D;
       const w = tf.fill([3, 3, 64, 64], 0.01) as tf.Tensor4D;
-      return tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, w, 1, 'same')), w, 1, 'same'));
+      const forward = (filter: tf.Tensor4D): tf.Tensor => tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, filter, 1, 'same')), filter, 1, 'same'));
+      if (kind === 'forward') return forward(w);
+      const [dx, dw] = tf.grads((input: tf.Tensor, filter: tf.Tensor) => tf.sum(forward(filter as tf.Tensor4D).mul(input.mean())))([x, w]);
+      return tf.add(tf.sum(dx!), tf.sum(dw!));
     });
     await out.data();
     out.dispose();

@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors';
-import { BACKEND_CHAIN, type BackendChoice, type BackendName, type BackendPreference, type ProbeTiming } from '../protocol';
+import { BACKEND_CHAIN, type BackendChoice, type BackendName, type BackendPreference, type ProbeKind, type ProbeTiming } from '../protocol';
 import { probeBackend, timeConvolution, type BackendProbe } from './probe';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 type Skip = BackendChoice['skipped'][number];
+type Stage = 1 | 2;
+/** Stage 1 runs frozen convolutions forward; stage 2 also trains some, so it races on gradients. */
+const STAGE_PROBE: Record<Stage, ProbeKind> = { 1: 'forward', 2: 'train' };
 
-async function activate(backend: BackendName): Promise<string | null> {
+/** Makes `backend` the current one, with the training kernels wasm lacks; null when it started. */
+export async function activate(backend: BackendName): Promise<string | null> {
   try {
     if (!(await tf.setBackend(backend))) return 'failed to start';
     await tf.ready();
@@ -22,6 +26,7 @@ async function describe(backend: BackendName, probe: BackendProbe): Promise<stri
   if (backend !== 'wasm') return probe.detail;
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  // TF.js caps wasm at half the logical cores.
   const why = threads ? '' : ' (no threads: the page is not cross-origin isolated)';
   return `wasm${simd ? ' simd' : ''}, ${getThreadsCount()} thread(s)${why}`;
 }
@@ -31,7 +36,7 @@ function summary(skipped: Skip[]): string {
 }
 
 /** A forced backend, falling down webgpu -> webgl -> wasm -> cpu when it cannot run. */
-async function selectForced(preference: BackendName): Promise<BackendChoice> {
+async function selectForced(preference: BackendName, stage: Stage): Promise<BackendChoice> {
   const skipped: Skip[] = [];
   for (const backend of BACKEND_CHAIN.slice(BACKEND_CHAIN.indexOf(preference))) {
     const probe = await probeBackend(backend);
@@ -43,27 +48,32 @@ async function selectForced(preference: BackendName): Promise<BackendChoice> {
     const reason = skipped.length
       ? `${preference} was requested but is unavailable (${summary(skipped)}); fell back to ${backend}`
       : `${backend} was requested` + (probe.software ? ' (note: a software adapter, far slower than a real GPU)' : '');
-    return { backend, reason, skipped, probes: [], detail: await describe(backend, probe) };
+    return { stage, backend, reason, skipped, probes: [], detail: await describe(backend, probe) };
   }
   throw new BackendError(`no TF.js backend could start: ${summary(skipped)}`);
 }
 
+/** The fastest backend for one kind of work; with no timings, the first candidate. */
+export function fastest(candidates: BackendName[], probes: ProbeTiming[], kind: ProbeKind): { backend: BackendName; why: string } {
+  const timed = probes.filter((p) => p.kind === kind);
+  if (timed.length < 2) return { backend: candidates[0]!, why: 'the only candidate left' };
+  const best = timed.reduce((a, b) => (b.ms < a.ms ? b : a));
+  return { backend: best.backend, why: `fastest in a timed ${kind} probe (${timed.map((p) => `${p.backend} ${p.ms.toFixed(0)} ms`).join(', ')})` };
+}
+
 /**
- * A hardware WebGPU adapter wins outright. Otherwise software GPUs are passed over (measured 40x slower
- * than wasm here) and the remaining candidates race on a short convolution.
+ * Auto, per stage: software GPUs are passed over (measured 40x slower than wasm here); the rest, a
+ * hardware WebGPU adapter included, race on a short convolution forward (stage 1) and with its
+ * gradients (stage 2), and each stage gets its winner.
  */
-async function selectAuto(): Promise<BackendChoice> {
+async function selectAuto(): Promise<[BackendChoice, BackendChoice]> {
   const skipped: Skip[] = [];
   const candidates: BackendProbe[] = [];
   for (const backend of BACKEND_CHAIN) {
     const probe = await probeBackend(backend);
     if (!probe.available) skipped.push({ backend, reason: probe.detail });
     else if (probe.software) skipped.push({ backend, reason: `software adapter (${probe.detail}), far slower than wasm` });
-    else if (backend === 'webgpu') {
-      const failure = await activate(backend);
-      if (!failure) return { backend, reason: `hardware WebGPU adapter (${probe.detail})`, skipped, probes: [], detail: probe.detail };
-      skipped.push({ backend, reason: failure });
-    } else if (backend !== 'cpu' || candidates.length === 0) candidates.push(probe);
+    else if (backend !== 'cpu' || candidates.length === 0) candidates.push(probe);
   }
   const probes: ProbeTiming[] = [];
   const started: BackendProbe[] = [];
@@ -74,21 +84,41 @@ async function selectAuto(): Promise<BackendChoice> {
       continue;
     }
     started.push(candidate);
-    if (candidates.length > 1) probes.push({ backend: candidate.backend, ms: await timeConvolution() });
+    if (candidates.length > 1) {
+      for (const kind of ['forward', 'train'] as const) probes.push({ backend: candidate.backend, kind, ms: await timeConvolution(kind) });
+    }
   }
   if (!started.length) {
     const failure = await activate('cpu');
     if (failure) throw new BackendError(`no TF.js backend could start: ${summary([...skipped, { backend: 'cpu', reason: failure }])}`);
     started.push(await probeBackend('cpu'));
   }
-  const fastest = probes.length ? probes.reduce((a, b) => (b.ms < a.ms ? b : a)) : null;
-  const chosen = started.find((p) => p.backend === (fastest?.backend ?? started[0]!.backend))!;
-  await activate(chosen.backend);
-  const race = probes.length > 1 ? `fastest in a timed probe (${probes.map((p) => `${p.backend} ${p.ms.toFixed(0)} ms`).join(', ')})` : 'the only candidate left';
-  const reason = `${race}${skipped.length ? `; passed over ${summary(skipped)}` : ''}`;
-  return { backend: chosen.backend, reason, skipped, probes, detail: await describe(chosen.backend, chosen) };
+  const choose = async (stage: Stage): Promise<BackendChoice> => {
+    const { backend, why } = fastest(started.map((p) => p.backend), probes, STAGE_PROBE[stage]);
+    const probe = started.find((p) => p.backend === backend)!;
+    if (backend === 'wasm') await activate('wasm'); // describe() reads the wasm module's thread count
+    const reason = `${why}${skipped.length ? `; passed over ${summary(skipped)}` : ''}`;
+    return { stage, backend, reason, skipped, probes, detail: await describe(backend, probe) };
+  };
+  return [await choose(1), await choose(2)];
 }
 
-export async function selectBackend(preference: BackendPreference): Promise<BackendChoice> {
-  return preference === 'auto' ? selectAuto() : selectForced(preference);
+/**
+ * The backend of each stage: `finetune` (when set) only for stage 2, `preference` for the rest. Leaves
+ * stage 1's backend current.
+ */
+export async function selectBackends(preference: BackendPreference, finetune?: BackendPreference): Promise<[BackendChoice, BackendChoice]> {
+  const auto = preference === 'auto' || finetune === 'auto' ? await selectAuto() : null;
+  const stage1 = preference === 'auto' ? auto![0] : await selectForced(preference, 1);
+  const stage2 =
+    finetune === undefined
+      ? preference === 'auto'
+        ? auto![1]
+        : { ...stage1, stage: 2 as const }
+      : finetune === 'auto'
+        ? auto![1]
+        : await selectForced(finetune, 2);
+  const failure = await activate(stage1.backend);
+  if (failure) throw new BackendError(`${stage1.backend} ${failure}`);
+  return [stage1, stage2];
 }

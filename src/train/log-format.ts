@@ -21,7 +21,7 @@ const STAGE_OUTRO = { 1: '[INFO] evaluating after initialization...', 2: '[INFO]
 export function formatEvent(event: TrainEvent): string[] {
   switch (event.type) {
     case 'backend':
-      return [`[INFO] backend: ${event.choice.backend} (${event.choice.detail}): ${event.choice.reason}`];
+      return [`[INFO] ${event.choice.stage === 2 ? 'stage 2 ' : ''}backend: ${event.choice.backend} (${event.choice.detail}): ${event.choice.reason}`];
     case 'info':
       return [`[INFO] ${event.message}`];
     case 'warning':

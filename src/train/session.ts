@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backend/select';
+import { activate, selectBackends } from '../backend/select';
 import { resolveConfig, type TrainConfigInput } from '../config';
+import { BackendError } from '../errors';
 import { loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
 import { splitStratified, type Split } from '../data/split';
@@ -44,8 +45,9 @@ export class TrainingSession {
 
   static async open(input: SessionInput, emit: TrainEventListener): Promise<TrainingSession> {
     const config = resolveConfig(input.config);
-    const backend = await selectBackend(config.backend);
+    const [backend, finetuneBackend] = await selectBackends(config.backend, config.finetuneBackend);
     emit({ type: 'backend', choice: backend });
+    if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });
     if (config.weights === 'random') {
       emit({ type: 'warning', message: 'the base is NOT pretrained: VGG16 starts from seeded random weights (--weights random)' });
     }
@@ -71,6 +73,7 @@ export class TrainingSession {
     const model = attachHead(base, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
     const prepared: PrepareResult = {
       backend,
+      finetuneBackend,
       classes: data.classes,
       counts,
       trainSize: split.train.length,
@@ -92,6 +95,7 @@ export class TrainingSession {
 
   /** Stage 1 trains the head on the frozen base; stage 2 also unfreezes the base from `unfreezeFrom`. */
   async trainStage(stage: 1 | 2): Promise<StageResult> {
+    await this.useBackendOf(stage);
     const plan =
       stage === 1
         ? { stage, trainableFrom: this.headStart, settings: this.config.head }
@@ -99,6 +103,16 @@ export class TrainingSession {
     const result = await runStage(this.context, plan);
     this.stages.push(result);
     return result;
+  }
+
+  /** Switches to the stage's backend; TF.js moves each weight over the first time a kernel reads it. */
+  private async useBackendOf(stage: 1 | 2): Promise<void> {
+    const { backend } = stage === 1 ? this.prepared.backend : this.prepared.finetuneBackend;
+    const from = tf.getBackend();
+    if (from === backend) return;
+    const failure = await activate(backend);
+    if (failure) throw new BackendError(`stage ${stage} cannot run on ${backend}: ${failure}`);
+    this.context.emit({ type: 'info', message: `stage ${stage} runs on ${backend}: weights move over from ${from}` });
   }
 
   /** Both stages in order; a stage with 0 epochs is skipped. */

@@ -49,3 +49,21 @@ test('a WebGPU run without WebGPU falls back to the next backend and says why', 
     await browser.close();
   }
 });
+
+test('stage 2 can run on another backend: the weights move over and train there', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'switch'), ['daisy', 'rose'], 3);
+  const input = await inputFor(dataRoot, 'switch', { inputSize: 32, batchSize: 4, backend: 'wasm', finetuneBackend: 'cpu', head: { epochs: 1 }, finetune: { epochs: 1 } });
+  const prepared = await runner.open(input);
+  expect([prepared.backend.backend, prepared.finetuneBackend.backend]).toEqual(['wasm', 'cpu']);
+  const initial = await runner.fingerprints();
+  await runner.trainStage(1);
+  expect((await runner.memory()).backend).toBe('wasm');
+  const afterHead = await runner.fingerprints();
+  expect(changedLayers(initial, afterHead)).toEqual([20, 22]);
+  await runner.trainStage(2);
+  expect((await runner.memory()).backend).toBe('cpu');
+  expect(changedLayers(afterHead, await runner.fingerprints())).toEqual([15, 16, 17, 20, 22]);
+  const events = await runner.events();
+  expect(events).toContainEqual({ type: 'backend', choice: expect.objectContaining({ stage: 2, backend: 'cpu', reason: 'cpu was requested' }) });
+  expect(events).toContainEqual({ type: 'info', message: 'stage 2 runs on cpu: weights move over from wasm' });
+});
