@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['test/unit/setup.ts'],
     testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -32,6 +32,9 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --no-augment             train without the recipe's augmentation
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
   --finetune-backend B     stage 2's backend when it should differ from --backend
+  --resume                 continue the interrupted run whose checkpoint is in OUT (settings and data
+                           must be the same; the checkpoint's settings are used)
+  --checkpoint-every N     also checkpoint every N batches (default: every epoch and every 60 s)
   --verbose                also print the browser's console
   -h, --help               this text
 
@@ -43,6 +46,9 @@ export interface FinetuneArgs {
   /** null: the bundled sample's default output folder. */
   outDir: string | null;
   config: TrainConfigInput;
+  resume: boolean;
+  /** Batches between checkpoints, besides every epoch and every 60 s (null: those only). */
+  checkpointEvery: number | null;
   verbose: boolean;
   help: boolean;
 }
@@ -76,6 +82,8 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       'no-augment': { type: 'boolean', default: false },
       backend: { type: 'string' },
       'finetune-backend': { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      'checkpoint-every': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,10 +113,16 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     },
   };
   if (values['no-augment']) config.augment = null;
+  const checkpointEvery = number('checkpoint-every', values['checkpoint-every']) ?? null;
+  if (checkpointEvery !== null && (!Number.isInteger(checkpointEvery) || checkpointEvery < 1)) {
+    throw new ConfigError(`--checkpoint-every needs a whole number of batches, 1 or more; got ${checkpointEvery}`);
+  }
   return {
     datasetDir: values.dataset ?? null,
     outDir: values.model ?? null,
     config: dropUndefined(config),
+    resume: values.resume,
+    checkpointEvery,
     verbose: values.verbose,
     help: values.help,
   };

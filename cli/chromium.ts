@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * WebGPU on Linux is behind --enable-unsafe-webgpu; the rest keeps a headless Chromium from calling
@@ -45,6 +45,11 @@ export interface LaunchOptions {
 export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') : CHROMIUM_ARGS;
   return chromium.launch({ executablePath: findChromium(), headless: true, args });
+}
+
+/** A browser whose profile (IndexedDB included) lives in `userDataDir` and outlasts the process. */
+export function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
 }
 
 /**

@@ -1,7 +1,7 @@
 // npm run finetune -- --dataset DIR --model OUT: the recipe's command line, running the browser worker
 // in headless Chromium against files served from 127.0.0.1.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -9,11 +9,11 @@ import { resolveConfig } from '../src/config';
 import { listDataset } from '../src/data/listing';
 import type { RecipeResult, TrainEvent } from '../src/protocol';
 import { formatEvent } from '../src/train/log-format';
-import type { SessionInput } from '../src/train/session';
+import type { OpenInput } from '../src/train/open-session';
 import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs } from './args';
 import { launchChromium, newPage } from './chromium';
 import { listDirectory } from './dataset-dir';
-import { OUTPUT_ROUTE, startServer } from './server';
+import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
 
 const inPackage = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
 export const APP_DIR = inPackage('dist');
@@ -55,7 +55,7 @@ async function openRunner(browser: Browser, appUrl: string, verbose: boolean): P
 }
 
 /** Both stages in the worker; Ctrl-C cancels between two batches. */
-async function runRecipe(page: Page, input: SessionInput): Promise<Outcome> {
+async function runRecipe(page: Page, input: OpenInput): Promise<Outcome> {
   const cancel = (): void => {
     console.error('\n[INFO] cancelling after the current batch (Ctrl-C again to quit at once)...');
     process.once('SIGINT', () => process.exit(EXIT.cancelled));
@@ -106,11 +106,18 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
   const started = Date.now();
-  let input: SessionInput;
+  let input: OpenInput;
   try {
     const { files, folders } = await listDirectory(datasetDir);
     const listing = listDataset(files, basename(datasetDir), folders);
-    input = { config: args.config, dataset: listing.source, root: datasetDir, skipped: listing.skipped };
+    input = {
+      config: args.config,
+      dataset: listing.source,
+      root: datasetDir,
+      skipped: listing.skipped,
+      resume: args.resume,
+      checkpoint: { target: { kind: 'http', url: OUTPUT_ROUTE + CHECKPOINT_FILE }, everyBatches: args.checkpointEvery },
+    };
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return EXIT.failed;
@@ -128,8 +135,9 @@ export async function main(argv: string[]): Promise<number> {
     console.log('[INFO] serializing model...');
     await mkdir(outDir, { recursive: true });
     const saved = await page.evaluate((prefix) => window.finetune.exportTo(prefix), OUTPUT_ROUTE.slice(0, -1));
-    const report = { createdAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, dataset: datasetDir, config: resolveConfig(args.config), ...outcome.result };
+    const report = { createdAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, dataset: datasetDir, ...outcome.result };
     await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await rm(join(outDir, CHECKPOINT_FILE), { force: true }); // the run is complete: nothing left to resume
     console.log(`[INFO] wrote ${outDir}: ${[...saved.files, 'report.json'].join(', ')} (${(saved.bytes / 1e6).toFixed(1)} MB)`);
     return EXIT.ok;
   } catch (error) {

@@ -1,13 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { DATASET_ROUTE } from './dataset-dir';
 
 export const OUTPUT_ROUTE = '/output/';
-/** The only files the page may write into the output folder. */
-const OUTPUT_FILES = new Set(['model.json', 'weights.bin']);
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+/** The only files the page may write into the output folder (and, for the checkpoint, read back). */
+const OUTPUT_FILES = new Set(['model.json', 'weights.bin', CHECKPOINT_FILE]);
 const MAX_UPLOAD_BYTES = 2 ** 31;
 
 const MIME: Record<string, string> = {
@@ -88,12 +89,20 @@ async function handle(options: ServeOptions, req: IncomingMessage, res: ServerRe
       return;
     }
     await mkdir(options.outputDir, { recursive: true });
-    await writeFile(join(options.outputDir, name), await readBody(req));
+    // Write aside, then rename: a crash mid-write leaves the previous file whole.
+    const target = join(options.outputDir, name);
+    const partial = `${target}.partial`;
+    await writeFile(partial, await readBody(req));
+    await rename(partial, target);
     res.writeHead(204).end();
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { 'Content-Type': 'text/plain' }).end('method not allowed');
+    return;
+  }
+  if (path === OUTPUT_ROUTE + CHECKPOINT_FILE && options.outputDir) {
+    await serveFile(res, join(options.outputDir, CHECKPOINT_FILE));
     return;
   }
   if (path.startsWith(DATASET_ROUTE) && options.datasetDir) {

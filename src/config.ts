@@ -33,6 +33,11 @@ export type TrainConfigInput = Partial<Omit<TrainConfig, 'head' | 'finetune'>> &
   finetune?: Partial<TrainConfig['finetune']>;
 };
 
+/** `change` laid over a complete config, stage settings field by field. */
+export function overlayConfig(base: TrainConfig, change: TrainConfigInput = {}): TrainConfigInput {
+  return { ...base, ...change, head: { ...base.head, ...change.head }, finetune: { ...base.finetune, ...change.finetune } };
+}
+
 /** Fills in the recipe's defaults and rejects any value that cannot work, naming the setting. */
 export function resolveConfig(input: TrainConfigInput = {}): TrainConfig {
   const config: TrainConfig = {

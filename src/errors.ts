@@ -27,4 +27,7 @@ export class CancelledError extends FinetuneError {
   }
 }
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError'] as const;
+/** Another tab or window is training this project; this one may only watch. */
+export class ProjectBusyError extends FinetuneError {}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError'] as const;

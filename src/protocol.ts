@@ -155,12 +155,26 @@ export type TrainEvent =
   | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number }
   | { type: 'batch'; stage: 1 | 2; epoch: number; step: number; steps: number; loss: number; acc: number }
   | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] };
+  | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] }
+  | { type: 'checkpoint'; state: 'writing' | 'saved'; where: string; bytes: number; ms: number; sink: string }
+  | { type: 'resumed'; where: string; from: string };
 
 /** May return a promise: the worker then waits for it before a call that emitted the event returns. */
 export type TrainEventListener = (event: TrainEvent) => void | Promise<void>;
 
+/** Where a session keeps its checkpoints. */
+export type CheckpointTarget = { kind: 'indexeddb'; projectId: string; dbName?: string } | { kind: 'http'; url: string };
+
+export interface CheckpointSettings {
+  target: CheckpointTarget;
+  /** Also every this many batches (default: only at epoch ends, and at least every `everySeconds`). */
+  everyBatches?: number | null;
+  everySeconds?: number;
+}
+
 export interface PrepareResult {
+  /** The settings in effect (a resumed run's come from its checkpoint). */
+  config: TrainConfig;
   /** Stage 1's backend, which also decodes, evaluates and exports. */
   backend: BackendChoice;
   finetuneBackend: BackendChoice;
@@ -170,6 +184,12 @@ export interface PrepareResult {
   testSize: number;
   skipped: SkippedFile[];
   layers: LayerInfo[];
+  /** Held-out images, by path. */
+  testPaths: string[];
+  /** Where a resumed session picks up ('' for a fresh one). */
+  resumedAt: string;
+  /** Both stages already finished in the checkpoint this session resumed. */
+  finished: boolean;
 }
 
 export interface RecipeResult extends PrepareResult {

@@ -7,11 +7,16 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { selectBackends } from '../src/backend/select';
+import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
 import { BackendError } from '../src/errors';
-import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
 import type { BackendName, DatasetItem, DecodedImage, ExportedModel, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
-import { TrainingSession, type SessionInput } from '../src/train/session';
+import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
+import { createProject, deleteProject, listProjects, runsOfProject, type ProjectSummary } from '../src/store/projects';
+import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
+import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
+import { openSession, outcomeOf, type OpenedSession, type OpenInput } from '../src/train/open-session';
+import type { TrainingSession } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
 
 setWasmPaths({
@@ -20,10 +25,13 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
 });
 
-let session: TrainingSession | null = null;
+let opened: OpenedSession | null = null;
 let listener: TrainEventListener | null = null;
+let store: Promise<FinetuneStore> | null = null;
 /** Events still crossing to the page: each call resolves only after they have, so none is overtaken. */
 const inFlight = new Set<Promise<unknown>>();
+
+const db = (): Promise<FinetuneStore> => (store ??= openStore());
 
 function deliver(event: TrainEvent): void {
   const delivery = Promise.resolve(listener?.(event)).catch(() => undefined);
@@ -40,30 +48,59 @@ async function settled<T>(work: Promise<T>): Promise<T> {
 }
 
 function current(): TrainingSession {
-  if (!session) throw new Error('no training session: call open() first');
-  return session;
+  if (!opened) throw new Error('no training session: call open() first');
+  return opened.session;
 }
 
-function closeSession(): void {
-  session?.dispose();
-  session = null;
+/** Runs training work, recording how the run ended when it ends the recipe or fails. */
+async function training<T>(work: () => Promise<T>, endsRecipe: () => boolean): Promise<T> {
+  const run = opened;
+  try {
+    const result = await settled(work());
+    if (endsRecipe()) await run?.finish('done');
+    return result;
+  } catch (error) {
+    await run?.finish(outcomeOf(error));
+    throw error;
+  }
+}
+
+async function closeSession(): Promise<void> {
+  const closing = opened;
+  opened = null;
+  await closing?.close();
   (listener as Partial<Comlink.Remote<TrainEventListener>> | null)?.[Comlink.releaseProxy]?.();
   listener = null;
 }
 
+async function importInto(projectId: string, files: ImportFile[], onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+  let last = 0;
+  return importFiles(await db(), projectId, files, (done, total) => {
+    if (done === total || Date.now() - last > 250) {
+      last = Date.now();
+      void onProgress?.(done, total);
+    }
+  });
+}
+
 const api = {
-  /** Chooses the backend, decodes and splits the dataset and builds the model; events go to `onEvent`. */
-  async open(input: SessionInput, onEvent: TrainEventListener): Promise<PrepareResult> {
-    closeSession();
+  /**
+   * Chooses the backend, decodes and splits the dataset (a stored project's, or the given one) and builds
+   * the model; events go to `onEvent`. A project being trained elsewhere is a ProjectBusyError.
+   */
+  async open(input: OpenInput, onEvent: TrainEventListener): Promise<PrepareResult> {
+    await closeSession();
     listener = onEvent;
-    session = await settled(TrainingSession.open(input, throttleProgress(deliver)));
-    return session.prepared;
+    opened = await settled(openSession(input, throttleProgress(deliver), db));
+    return opened.session.prepared;
   },
   trainStage(stage: 1 | 2): Promise<StageResult> {
-    return settled(current().trainStage(stage));
+    const session = current();
+    return training(() => session.trainStage(stage), () => stage === 2 || session.config.finetune.epochs === 0);
   },
   runRecipe(): Promise<RecipeResult> {
-    return settled(current().runRecipe());
+    const session = current();
+    return training(() => session.runRecipe(), () => true);
   },
   pause(): void {
     current().control.pause();
@@ -72,7 +109,7 @@ const api = {
     current().control.resume();
   },
   cancel(): void {
-    session?.control.cancel();
+    opened?.session.control.cancel();
   },
   fingerprints() {
     return current().fingerprints();
@@ -80,6 +117,29 @@ const api = {
   async exportModel(): Promise<ExportedModel> {
     const exported = await current().export();
     return Comlink.transfer(exported, [exported.weights]);
+  },
+  createProject(name: string, config: TrainConfigInput, persisted: boolean | null): Promise<ProjectRecord> {
+    return db().then((s) => createProject(s, name, config, persisted));
+  },
+  /** Files from a picker or a drop (`path` keeps their folders), stored once each by content hash. */
+  importFiles(projectId: string, files: ImportFile[], onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return importInto(projectId, files, onProgress);
+  },
+  async importZip(projectId: string, zip: File, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return importInto(projectId, await filesOfZip(zip, zip.name), onProgress);
+  },
+  async importDirectory(projectId: string, dir: FileSystemDirectoryHandle, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return importInto(projectId, await filesOfDirectory(dir), onProgress);
+  },
+  async listProjects(): Promise<ProjectSummary[]> {
+    return listProjects(await db());
+  },
+  async runs(projectId: string): Promise<RunRecord[]> {
+    return runsOfProject(await db(), projectId);
+  },
+  async deleteProject(projectId: string): Promise<void> {
+    if (opened?.projectId === projectId) await closeSession();
+    await deleteProject(await db(), projectId);
   },
   /** Decodes images exactly as training does (aspect-aware crop to `size`), e.g. for thumbnails. */
   async decodeImages(items: DatasetItem[], size: number): Promise<DecodedImage[]> {
@@ -95,18 +155,23 @@ const api = {
   },
   /** Throughput of one kind of step on a forced backend (no fallback: a benchmark must say what it ran). */
   async benchmark(backend: BackendName, spec: BenchSpec): Promise<BenchResult> {
-    closeSession();
+    await closeSession();
     const [choice] = await selectBackends(backend);
     if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
     return benchmark(spec);
+  },
+  /** What this site stores against what the browser allows it (bytes), as navigator.storage says. */
+  async storage(): Promise<{ usage: number; quota: number } | null> {
+    const estimate = await navigator.storage?.estimate?.();
+    return estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0 } : null;
   },
   /** Live tensors and bytes; reading them never starts a backend. */
   memory(): { numTensors: number; numBytes: number; backend: string | null } {
     const engine = tf.engine();
     return { numTensors: engine.state.numTensors, numBytes: engine.state.numBytes, backend: engine.backendName ?? null };
   },
-  close(): void {
-    closeSession();
+  close(): Promise<void> {
+    return closeSession();
   },
 };
 

@@ -16,6 +16,13 @@ export interface DatasetListing {
   skipped: SkippedFile[];
 }
 
+/** The class of a dataset file (its top folder) or why it is not a training image. */
+export function classifyPath(path: string): { path: string; className: string } | { path: string; reason: string } {
+  const segments = path.split('/').filter((s) => s !== '');
+  const reason = skipReason(segments);
+  return reason ? { path, reason } : { path: segments.join('/'), className: segments[0] as string };
+}
+
 function skipReason(segments: string[]): string | null {
   const name = segments[segments.length - 1] ?? '';
   if (segments.some((s) => s.startsWith('.'))) return 'hidden file';
@@ -39,15 +46,13 @@ export function listDataset(files: ListedFile[], root: string, folders: string[]
   const items: DatasetItem[] = [];
   const classNames = new Set(folders.filter((f) => !f.startsWith('.')));
   for (const file of files) {
-    const segments = file.path.split('/').filter((s) => s !== '');
-    const reason = skipReason(segments);
-    if (reason) {
-      skipped.push({ path: file.path, reason });
+    const entry = classifyPath(file.path);
+    if ('reason' in entry) {
+      skipped.push({ path: file.path, reason: entry.reason });
       continue;
     }
-    const className = segments[0] as string;
-    classNames.add(className);
-    items.push({ path: segments.join('/'), className, url: file.url, blob: file.blob });
+    classNames.add(entry.className);
+    items.push({ path: entry.path, className: entry.className, url: file.url, blob: file.blob });
   }
   const classes = [...classNames].sort();
   if (items.length === 0) {

@@ -48,6 +48,11 @@ export function formatEvent(event: TrainEvent): string[] {
       if (!report || !confusion) return [STAGE_OUTRO[event.stage], '[INFO] no test images held out: no report'];
       return [STAGE_OUTRO[event.stage], formatReport(report), '', formatConfusion(confusion, event.classes)];
     }
+    case 'checkpoint':
+      if (event.state === 'writing') return [];
+      return [`[INFO] checkpoint: ${event.where} (${(event.bytes / 1e6).toFixed(1)} MB, ${Math.round(event.ms)} ms, ${event.sink})`];
+    case 'resumed':
+      return [`[INFO] resuming from ${event.from}: ${event.where}`];
     case 'batch':
       return [];
   }

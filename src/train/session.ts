@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
 import { resolveConfig, type TrainConfigInput } from '../config';
-import { BackendError } from '../errors';
 import { loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
 import { splitStratified, type Split } from '../data/split';
+import { BackendError, ConfigError, DatasetError } from '../errors';
 import { exportLayersModel } from '../model/export';
-import { attachHead } from '../model/head';
-import { fingerprintLayers, inspectLayers } from '../model/layers';
+import { attachHead, dropoutLayers } from '../model/head';
+import { fingerprintLayers, inspectLayers, layerIndex } from '../model/layers';
 import { buildVgg16 } from '../model/vgg16';
 import type {
   DatasetSource,
@@ -21,8 +21,10 @@ import type {
   TrainEventListener,
 } from '../protocol';
 import { streamFor } from '../rng';
+import { encodeModelWeights, encodeOptimizer, restoreModelWeights, type Checkpoint, type CheckpointSink } from './checkpoint';
+import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
-import { runStage, type StageContext } from './stage';
+import { runStage, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
   config: TrainConfigInput;
@@ -31,20 +33,71 @@ export interface SessionInput {
   root: string;
   /** Files the caller already skipped while listing the folder. */
   skipped?: SkippedFile[];
+  /** Continue from the sink's checkpoint instead of starting afresh. */
+  resume?: boolean;
+}
+
+export interface SessionOptions {
+  sink?: CheckpointSink;
+  policy?: Partial<CheckpointPolicy>;
+}
+
+/** The decoded dataset's identity: the same images, in the same classes, in the same order. */
+function datasetKey(data: PixelDataset): string {
+  let h = 0x811c9dc5;
+  const text = JSON.stringify([data.size, data.classes, data.paths, Array.from(data.labels)]);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `${data.paths.length}:${(h >>> 0).toString(16)}`;
+}
+
+/** The checkpoint's settings, with the caller's backend choice (which changes speed, not the recipe). */
+function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
+  const config = { ...checkpoint.config };
+  if (input.backend) config.backend = input.backend;
+  if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
+  return config;
+}
+
+function resumeOf({ cursor, history, optimizer }: Checkpoint): StageResume | null {
+  if (cursor.done) return null;
+  const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
+  return { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
+}
+
+function describeCursor(c: Checkpoint['cursor']): string {
+  return c.done ? 'both stages finished' : `stage ${c.stage}, epoch ${c.epoch}, batch ${c.step}`;
 }
 
 /** One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. */
 export class TrainingSession {
-  readonly stages: StageResult[] = [];
+  readonly stages: StageResult[];
+  private resume: StageResume | null;
+  private readonly checkpointer: Checkpointer | null;
+
   private constructor(
     readonly config: TrainConfig,
     readonly prepared: PrepareResult,
     private readonly context: StageContext,
     private readonly headStart: number,
-  ) {}
+    private readonly key: string,
+    checkpoint: Checkpoint | null,
+    options: SessionOptions,
+  ) {
+    this.stages = checkpoint ? [...checkpoint.stages] : [];
+    this.resume = checkpoint ? resumeOf(checkpoint) : null;
+    const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.policy };
+    this.checkpointer = options.sink
+      ? new Checkpointer(options.sink, policy, (at) => this.snapshot(at), context.emit, context.control)
+      : null;
+    if (this.checkpointer) context.checkpoint = (at, boundary) => this.checkpointer!.at(at, boundary);
+  }
 
-  static async open(input: SessionInput, emit: TrainEventListener): Promise<TrainingSession> {
-    const config = resolveConfig(input.config);
+  static async open(input: SessionInput, emit: TrainEventListener, options: SessionOptions = {}): Promise<TrainingSession> {
+    const checkpoint = input.resume ? await options.sink?.load() : null;
+    if (input.resume && !checkpoint) {
+      throw new ConfigError(`nothing to resume: no checkpoint in ${options.sink?.label ?? 'this session (no checkpoint store given)'}`);
+    }
+    const config = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
     const [backend, finetuneBackend] = await selectBackends(config.backend, config.finetuneBackend);
     emit({ type: 'backend', choice: backend });
     if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });
@@ -62,6 +115,13 @@ export class TrainingSession {
         emit({ type: 'skipped', file });
       },
     });
+    const key = datasetKey(data);
+    if (checkpoint && checkpoint.datasetKey !== key) {
+      throw new DatasetError(
+        `${input.root} is not the dataset the checkpoint was trained on (${checkpoint.datasetKey.split(':')[0]} images then, ` +
+          `${data.paths.length} usable now, or other files): restore those files, or start a new run`,
+      );
+    }
     const split = splitStratified(Array.from(data.labels), data.classes.length, config.testFraction, config.seed);
     for (const c of split.untested) {
       emit({ type: 'warning', message: `class '${data.classes[c]}' has a single image: it is trained on but not in the report` });
@@ -71,7 +131,16 @@ export class TrainingSession {
 
     const base = buildVgg16({ inputSize: config.inputSize, init: { seed: config.seed } });
     const model = attachHead(base, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
+    const context = contextFor(model, data, split, config, emit);
+    if (checkpoint) {
+      restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
+      context.shuffle.state = checkpoint.cursor.rng.shuffleAtEpochStart;
+      context.augment.state = checkpoint.cursor.rng.augment;
+      dropoutLayers(model).forEach((layer, i) => (layer.stream.state = checkpoint.cursor.rng.dropout[i]!));
+      emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
+    }
     const prepared: PrepareResult = {
+      config,
       backend,
       finetuneBackend,
       classes: data.classes,
@@ -80,8 +149,11 @@ export class TrainingSession {
       testSize: split.test.length,
       skipped,
       layers: inspectLayers(model),
+      testPaths: split.test.map((i) => data.paths[i]!),
+      resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
+      finished: checkpoint?.cursor.done ?? false,
     };
-    return new TrainingSession(config, prepared, contextFor(model, data, split, config, emit), base.layers.length);
+    return new TrainingSession(config, prepared, context, base.layers.length, key, checkpoint ?? null, options);
   }
 
   get model(): tf.LayersModel {
@@ -93,16 +165,32 @@ export class TrainingSession {
     return this.context.control;
   }
 
-  /** Stage 1 trains the head on the frozen base; stage 2 also unfreezes the base from `unfreezeFrom`. */
+  /**
+   * Stage 1 trains the head on the frozen base; stage 2 also unfreezes the base from `unfreezeFrom`.
+   * A stage the resumed checkpoint already finished returns its stored result.
+   */
   async trainStage(stage: 1 | 2): Promise<StageResult> {
+    const finished = this.stages.find((s) => s.stage === stage);
+    if (finished) return finished;
+    if (stage === 2 && this.resume?.stage === 1) throw new ConfigError('stage 1 is unfinished: train it first');
     await this.useBackendOf(stage);
     const plan =
       stage === 1
         ? { stage, trainableFrom: this.headStart, settings: this.config.head }
         : { stage, trainableFrom: this.config.unfreezeFrom, settings: this.config.finetune };
-    const result = await runStage(this.context, plan);
+    const resume = this.resume?.stage === stage ? this.resume : undefined;
+    this.resume = null;
+    const result = await runStage(this.context, plan, resume);
     this.stages.push(result);
+    await this.checkpointer?.save('stage-end');
     return result;
+  }
+
+  /** Both stages in order; a stage with 0 epochs is skipped. */
+  async runRecipe(): Promise<RecipeResult> {
+    if (this.config.head.epochs > 0) await this.trainStage(1);
+    if (this.config.finetune.epochs > 0) await this.trainStage(2);
+    return { ...this.prepared, stages: this.stages };
   }
 
   /** Switches to the stage's backend; TF.js moves each weight over the first time a kernel reads it. */
@@ -115,11 +203,39 @@ export class TrainingSession {
     this.context.emit({ type: 'info', message: `stage ${stage} runs on ${backend}: weights move over from ${from}` });
   }
 
-  /** Both stages in order; a stage with 0 epochs is skipped. */
-  async runRecipe(): Promise<RecipeResult> {
-    if (this.config.head.epochs > 0) await this.trainStage(1);
-    if (this.config.finetune.epochs > 0) await this.trainStage(2);
-    return { ...this.prepared, stages: this.stages };
+  /** Everything needed to continue from `at` (or from the end of the last finished stage). */
+  private async snapshot(at: StagePosition | 'stage-end'): Promise<Checkpoint> {
+    const { model, shuffle, augment } = this.context;
+    const lastStage = this.stages.at(-1)?.stage ?? 0;
+    // Stage 1 only changes the head; from stage 2 on, the layers it unfreezes change too.
+    const inStage2 = lastStage === 2 || (at !== 'stage-end' && at.stage === 2);
+    const weightsFrom = inStage2 ? Math.min(this.headStart, layerIndex(model, this.config.unfreezeFrom)) : this.headStart;
+    const stagesLeft = [1, 2].filter((s) => s > lastStage && (s === 1 ? this.config.head.epochs : this.config.finetune.epochs) > 0);
+    const position =
+      at === 'stage-end'
+        ? { stage: (stagesLeft[0] ?? 2) as 1 | 2, epoch: 1, step: 0, lossSum: 0, accSum: 0, seconds: 0, shuffleAtEpochStart: shuffle.state, history: [] }
+        : at;
+    return {
+      format: 1,
+      createdAt: Date.now(),
+      config: this.config,
+      datasetKey: this.key,
+      cursor: {
+        stage: position.stage,
+        epoch: position.epoch,
+        step: position.step,
+        lossSum: position.lossSum,
+        accSum: position.accSum,
+        seconds: position.seconds,
+        rng: { shuffleAtEpochStart: position.shuffleAtEpochStart, augment: augment.state, dropout: dropoutLayers(model).map((l) => l.stream.state) },
+        done: at === 'stage-end' && stagesLeft.length === 0,
+      },
+      stages: [...this.stages],
+      history: [...position.history],
+      weightsFrom,
+      weights: await encodeModelWeights(model, weightsFrom),
+      optimizer: at === 'stage-end' ? null : await encodeOptimizer(at.optimizer),
+    };
   }
 
   fingerprints(): Promise<LayerFingerprint[]> {

@@ -5,9 +5,20 @@ import type { Split } from '../data/split';
 import { freezeBelow } from '../model/layers';
 import type { EpochMetrics, StageConfig, StageResult, TrainConfig, TrainEventListener } from '../protocol';
 import type { SeededRandom } from '../rng';
+import { restoreOptimizer, type BatchPosition, type EncodedWeights } from './checkpoint';
 import type { RunControl } from './control';
 import { evaluate, type Evaluation } from './evaluate';
 import { classificationReport, confusionMatrix } from './metrics';
+
+/** A point between two batches of a stage, with what a checkpoint needs from the stage loop. */
+export interface StagePosition extends BatchPosition {
+  shuffleAtEpochStart: number;
+  history: EpochMetrics[];
+  optimizer: tf.Optimizer;
+}
+
+/** Where to pick a stage up again: a position without live objects, plus the optimizer's saved state. */
+export type StageResume = Omit<StagePosition, 'optimizer'> & { optimizer: EncodedWeights | null };
 
 export interface StageContext {
   model: tf.LayersModel;
@@ -19,6 +30,8 @@ export interface StageContext {
   /** Run-long streams: batch order and augmentation draws continue across stages. */
   shuffle: SeededRandom;
   augment: SeededRandom;
+  /** Called after every batch (`epochEnd` false) and after every epoch but the last (true). */
+  checkpoint?: (at: StagePosition, epochEnd: boolean) => Promise<void>;
 }
 
 export interface StagePlan {
@@ -34,7 +47,7 @@ function makeOptimizer(settings: StageConfig): tf.Optimizer {
 }
 
 /** One stage of the recipe: freeze, compile, train with validation each epoch, then report. */
-export async function runStage(ctx: StageContext, plan: StagePlan): Promise<StageResult> {
+export async function runStage(ctx: StageContext, plan: StagePlan, resume?: StageResume): Promise<StageResult> {
   const { model, data, split, config, control, emit } = ctx;
   const { stage, settings } = plan;
   const trainableFrom = freezeBelow(model, plan.trainableFrom);
@@ -42,18 +55,26 @@ export async function runStage(ctx: StageContext, plan: StagePlan): Promise<Stag
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const steps = stepsPerEpoch(split.train.length, config.batchSize);
   emit({ type: 'stage-start', stage, epochs: settings.epochs, stepsPerEpoch: steps, trainableFrom, optimizer: settings.optimizer, learningRate: settings.learningRate });
-  const history: EpochMetrics[] = [];
+  const history: EpochMetrics[] = resume ? [...resume.history] : [];
   const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
   let lastValidation: Evaluation | null = null;
   try {
-    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
-      const started = performance.now();
-      let lossSum = 0;
-      let accSum = 0;
+    if (resume?.optimizer) await restoreOptimizer(optimizer, resume.optimizer);
+    for (let epoch = resume?.epoch ?? 1; epoch <= settings.epochs; epoch++) {
+      const resuming = resume !== undefined && epoch === resume.epoch;
+      if (resuming) ctx.shuffle.state = resume.shuffleAtEpochStart;
+      const shuffleAtEpochStart = ctx.shuffle.state;
       const batches = epochBatches(split.train, config.batchSize, ctx.shuffle);
-      for (const [step, indices] of batches.entries()) {
+      const priorSeconds = resuming ? resume.seconds : 0;
+      const started = performance.now();
+      let lossSum = resuming ? resume.lossSum : 0;
+      let accSum = resuming ? resume.accSum : 0;
+      const at = (step: number): StagePosition => ({
+        stage, epoch, step, lossSum, accSum, seconds: priorSeconds + (performance.now() - started) / 1000, shuffleAtEpochStart, history, optimizer,
+      });
+      for (let step = resuming ? resume.step : 0; step < batches.length; step++) {
         await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}` }));
-        const { xs, ys } = makeBatch(data, indices, { preprocessing: config.preprocessing, augment });
+        const { xs, ys } = makeBatch(data, batches[step]!, { preprocessing: config.preprocessing, augment });
         let loss: number;
         let acc: number;
         try {
@@ -64,13 +85,15 @@ export async function runStage(ctx: StageContext, plan: StagePlan): Promise<Stag
         lossSum += loss;
         accSum += acc;
         emit({ type: 'batch', stage, epoch, step: step + 1, steps, loss: lossSum / (step + 1), acc: accSum / (step + 1) });
+        if (step + 1 < batches.length) await ctx.checkpoint?.(at(step + 1), false);
       }
+      const seconds = at(batches.length).seconds;
       const val = split.test.length ? await evaluate(model, data, split.test, config.batchSize, config.preprocessing) : null;
       const metrics: EpochMetrics = {
         stage,
         epoch,
         epochs: settings.epochs,
-        seconds: (performance.now() - started) / 1000,
+        seconds,
         loss: lossSum / batches.length,
         acc: accSum / batches.length,
         valLoss: val?.loss ?? null,
@@ -80,6 +103,12 @@ export async function runStage(ctx: StageContext, plan: StagePlan): Promise<Stag
       history.push(metrics);
       lastValidation = val;
       emit({ type: 'epoch', metrics });
+      if (epoch < settings.epochs) {
+        await ctx.checkpoint?.(
+          { stage, epoch: epoch + 1, step: 0, lossSum: 0, accSum: 0, seconds: 0, shuffleAtEpochStart: ctx.shuffle.state, history, optimizer },
+          true,
+        );
+      }
     }
   } finally {
     optimizer.dispose();

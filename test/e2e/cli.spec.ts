@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ test('the command line trains both stages, prints the recipe log, skips bad file
   expect(result.stderr).toMatch(/\[WARN\] skipped daisy\/truncated.jpg: could not be decoded/);
   expect(result.stderr).toMatch(/\[WARN\] skipped rose\/notes.png: could not be decoded/);
   expect(log).toContain('[INFO] split: 8 train / 2 test (stratified); 4 file(s) skipped');
-  expect(log).toMatch(/\[INFO\] training head\.\.\.[\s\S]*Epoch 1\/2\n\d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}\nEpoch 2\/2/);
+  expect(log).toMatch(/\[INFO\] training head\.\.\.[\s\S]*Epoch 1\/2\n\d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}\n(\[INFO\] checkpoint: stage 1, epoch 2, batch 0 \(\d+\.\d MB, \d+ ms, the output folder\)\n)Epoch 2\/2/);
   expect(log).toMatch(/\[INFO\] evaluating after initialization\.\.\.\n +precision +recall +f1-score +support\n\n +daisy +\d\.\d\d/);
   expect(log).toMatch(/\[INFO\] fine-tuning model\.\.\.[\s\S]*Epoch 1\/1[\s\S]*\[INFO\] evaluating after fine-tuning\.\.\.\n +precision[\s\S]* +rose +\d\.\d\d/);
   expect(log.indexOf('[INFO] serializing model...')).toBeGreaterThan(log.indexOf('evaluating after fine-tuning'));
@@ -108,4 +108,39 @@ test('a missing browser and bad flags get a clear way out', async ({ dataRoot })
   const help = await finetune(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('--finetune-epochs N');
+});
+
+test('--resume continues a killed command-line run to the weights of an uninterrupted one', async ({ dataRoot }) => {
+  const dataset = join(dataRoot, 'cli-resume');
+  await sampleSubset(dataset, ['daisy', 'rose'], 8);
+  const flags = (out: string): string[] => ['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '3', '--finetune-epochs', '2', '--batch', '4', '--backend', 'wasm', '--checkpoint-every', '1'];
+  const whole = join(dataRoot, 'cli-whole');
+  expect((await finetune(flags(whole))).code).toBe(0);
+
+  // Killed (the command line and its browser, at once) after a random checkpoint of stage 1 or 2.
+  const interrupted = join(dataRoot, 'cli-interrupted');
+  const stop = 1 + Math.floor(Math.random() * 13);
+  test.info().annotations.push({ type: 'killed after checkpoint', description: String(stop) });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/finetune.ts', ...flags(interrupted)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += (chunk.toString().match(/^\[INFO\] checkpoint: /gm) ?? []).length;
+      if (seen >= stop) {
+        process.kill(-child.pid!, 'SIGKILL');
+        resolve();
+      }
+    });
+  });
+  expect(existsSync(join(interrupted, 'checkpoint.bin'))).toBe(true);
+  expect(existsSync(join(interrupted, 'weights.bin'))).toBe(false);
+
+  const resumed = await finetune([...flags(interrupted), '--resume']);
+  expect(resumed.code, resumed.stderr).toBe(0);
+  expect(resumed.stdout).toMatch(/\[INFO\] resuming from the output folder: stage [12], epoch \d, batch \d/);
+  expect(Buffer.compare(await readFile(join(interrupted, 'weights.bin')), await readFile(join(whole, 'weights.bin')))).toBe(0);
+  expect(existsSync(join(interrupted, 'checkpoint.bin'))).toBe(false);
+  const again = await finetune([...flags(interrupted), '--resume']);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain('nothing to resume: no checkpoint in the output folder');
 });

@@ -7,7 +7,7 @@ import { startServer, type LocalServer } from '../../cli/server';
 import type { TrainConfigInput } from '../../src/config';
 import { listDataset } from '../../src/data/listing';
 import type { LayerFingerprint, PrepareResult, StageResult, TrainEvent } from '../../src/protocol';
-import type { SessionInput } from '../../src/train/session';
+import type { OpenInput } from '../../src/train/open-session';
 
 export const SAMPLE = 'samples/flowers4';
 export const APP = 'dist';
@@ -29,7 +29,7 @@ export async function writeFiles(dir: string, files: Record<string, string | Uin
 }
 
 /** A session input for a folder below the served data root, as the command line builds it. */
-export async function inputFor(dataRoot: string, name: string, config: TrainConfigInput): Promise<SessionInput> {
+export async function inputFor(dataRoot: string, name: string, config: TrainConfigInput): Promise<OpenInput> {
   const { files, folders } = await listDirectory(join(dataRoot, name), `${DATASET_ROUTE}${name}/`);
   const listing = listDataset(files, name, folders);
   return { config, dataset: listing.source, root: name, skipped: listing.skipped };
@@ -39,12 +39,12 @@ export async function inputFor(dataRoot: string, name: string, config: TrainConf
 export class Runner {
   constructor(readonly page: Page) {}
 
-  open(input: SessionInput): Promise<PrepareResult> {
+  open(input: OpenInput): Promise<PrepareResult> {
     return this.page.evaluate((i) => window.finetune.open(i), input);
   }
 
   /** The error a call ends with, as {name, message}: names cross the worker boundary, classes do not. */
-  openError(input: SessionInput): Promise<{ name: string; message: string } | null> {
+  openError(input: OpenInput): Promise<{ name: string; message: string } | null> {
     return this.page.evaluate(async (i) => {
       try {
         await window.finetune.open(i);
@@ -107,3 +107,25 @@ export const test = base.extend<{ runner: Runner }, { dataRoot: string; server: 
 });
 
 export { expect };
+
+/** Creates a project in the page and imports a folder below the data root into it, as a picker would. */
+export async function importProject(runner: Runner, dataRoot: string, folder: string, config: TrainConfigInput): Promise<string> {
+  const { files } = await listDirectory(join(dataRoot, folder), `${DATASET_ROUTE}${folder}/`);
+  return runner.page.evaluate(
+    async ([name, cfg, list]) => {
+      const project = await window.finetune.createProject(name, cfg);
+      const picked = await Promise.all(list.map(async (f) => ({ path: `${name}/${f.path}`, blob: await (await fetch(f.url!)).blob() })));
+      await window.finetune.api.importFiles(project.id, picked);
+      return project.id;
+    },
+    [folder, config, files] as const,
+  );
+}
+
+/** Resolves once the page has seen `count` events of `type` (and, for checkpoints, `state`). */
+export async function waitForEvents(page: Page, type: TrainEvent['type'], count: number, state?: string): Promise<void> {
+  await page.waitForFunction(
+    ([t, n, s]) => window.finetune.events.filter((e) => e.type === t && (!s || (e as { state?: string }).state === s)).length >= n,
+    [type, count, state] as const,
+  );
+}

@@ -9,7 +9,6 @@ const WORKLOADS: AuditWorkload[] = ['vgg16-stage1', 'vgg16-stage2', 'mobilenet-b
 const kernels: Record<string, string[]> = {};
 
 beforeAll(async () => {
-  tf.env().set('PROD', true);
   await tf.setBackend('cpu');
   for (const workload of WORKLOADS) kernels[workload] = await kernelsOfTrainingStep(workload);
 });

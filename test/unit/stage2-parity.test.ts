@@ -28,7 +28,6 @@ async function stage2Step(backend: string): Promise<{ loss: number; update: Floa
 }
 
 beforeAll(() => {
-  tf.env().set('PROD', true);
   registerWasmTrainingKernels();
 });
 

@@ -1,0 +1,98 @@
+import { resolveConfig, type TrainConfigInput } from '../config';
+import { ConfigError } from '../errors';
+import type { DatasetSource } from '../protocol';
+import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
+
+export interface ProjectSummary extends ProjectRecord {
+  /** Where its checkpoint stands ('' without one). */
+  checkpoint: string;
+  checkpointBytes: number;
+}
+
+/**
+ * A new, empty project. `persisted` is the page's answer from navigator.storage.persist(), which only a
+ * window can ask (null: not asked).
+ */
+export async function createProject(db: FinetuneStore, name: string, config: TrainConfigInput = {}, persisted: boolean | null = null): Promise<ProjectRecord> {
+  if (!name.trim()) throw new ConfigError('a project needs a name');
+  const now = Date.now();
+  const project: ProjectRecord = {
+    id: crypto.randomUUID(),
+    name: name.trim(),
+    classes: [],
+    config: resolveConfig(config),
+    createdAt: now,
+    updatedAt: now,
+    status: 'new',
+    persisted,
+    imageCount: 0,
+    skipped: [],
+  };
+  await db.add('projects', project);
+  return project;
+}
+
+export async function getProject(db: FinetuneStore, id: string): Promise<ProjectRecord> {
+  const project = await db.get('projects', id);
+  if (!project) throw new ConfigError(`no project with id ${id} in this browser`);
+  return project;
+}
+
+export async function listProjects(db: FinetuneStore): Promise<ProjectSummary[]> {
+  const [projects, checkpoints] = await Promise.all([db.getAll('projects'), db.getAll('checkpoints')]);
+  return projects
+    .sort((a, b) => b.updatedAt - a.updatedAt)
+    .map((p) => {
+      const c = checkpoints.find((x) => x.projectId === p.id);
+      const where = !c ? '' : c.cursor.done ? 'finished' : `stage ${c.cursor.stage}, epoch ${c.cursor.epoch}, batch ${c.cursor.step}`;
+      return { ...p, checkpoint: where, checkpointBytes: c ? c.weights.data.byteLength + (c.optimizer?.data.byteLength ?? 0) : 0 };
+    });
+}
+
+export async function updateProject(db: FinetuneStore, id: string, change: Partial<Omit<ProjectRecord, 'id'>>): Promise<ProjectRecord> {
+  const tx = db.transaction('projects', 'readwrite');
+  const project = await tx.store.get(id);
+  if (!project) throw new ConfigError(`no project with id ${id} in this browser`);
+  const updated = { ...project, ...change, updatedAt: Date.now() };
+  await tx.store.put(updated);
+  await tx.done;
+  return updated;
+}
+
+/** The project, its images, checkpoint and run history, in one transaction. */
+export async function deleteProject(db: FinetuneStore, id: string): Promise<void> {
+  const tx = db.transaction(['projects', 'images', 'checkpoints', 'runs'], 'readwrite');
+  const imageKeys = await tx.objectStore('images').index('byProject').getAllKeys(id);
+  const runKeys = await tx.objectStore('runs').index('byProject').getAllKeys(id);
+  await Promise.all([
+    tx.objectStore('projects').delete(id),
+    tx.objectStore('checkpoints').delete(id),
+    ...imageKeys.map((k) => tx.objectStore('images').delete(k)),
+    ...runKeys.map((k) => tx.objectStore('runs').delete(k)),
+  ]);
+  await tx.done;
+}
+
+/** The stored images as a dataset, in path order, with the project's class list. */
+export async function datasetOfProject(db: FinetuneStore, id: string): Promise<DatasetSource> {
+  const project = await getProject(db, id);
+  const images = await db.getAllFromIndex('images', 'byProject', id);
+  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { classes: project.classes, items: images.map((i) => ({ path: i.path, className: i.className, blob: i.blob })) };
+}
+
+export async function startRun(db: FinetuneStore, projectId: string, backend: string, resumedFrom: string | null): Promise<number> {
+  const run: RunRecord = { projectId, startedAt: Date.now(), endedAt: null, outcome: null, backend, resumedFrom, stages: [] };
+  return db.add('runs', run);
+}
+
+export async function endRun(db: FinetuneStore, runId: number, outcome: string): Promise<void> {
+  const tx = db.transaction('runs', 'readwrite');
+  const run = await tx.store.get(runId);
+  if (run) await tx.store.put({ ...run, endedAt: Date.now(), outcome });
+  await tx.done;
+}
+
+export function runsOfProject(db: FinetuneStore, projectId: string): Promise<RunRecord[]> {
+  return db.getAllFromIndex('runs', 'byProject', projectId);
+}

@@ -1,0 +1,89 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Checkpoint } from '../train/checkpoint';
+import type { SkippedFile, StageResult, TrainConfig } from '../protocol';
+
+// The single truth of what is stored. Datasets, checkpoints and run history live here so that a reload,
+// a crash or going offline loses nothing.
+
+export const DB_NAME = 'finetune-trainer';
+export const DB_VERSION = 1;
+
+export type ProjectStatus = 'new' | 'training' | 'paused' | 'stopped' | 'failed' | 'done';
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  /** Sorted class folder names, fixed at import. */
+  classes: string[];
+  config: TrainConfig;
+  createdAt: number;
+  updatedAt: number;
+  status: ProjectStatus;
+  /** The answer of navigator.storage.persist() when the project was created (null: not asked). */
+  persisted: boolean | null;
+  imageCount: number;
+  /** Duplicates (same content hash) and files that are not images, from every import. */
+  skipped: SkippedFile[];
+}
+
+export interface ImageRecord {
+  /** `${projectId}/${hash}`: the same bytes are stored once per project. */
+  key: string;
+  projectId: string;
+  /** SHA-256 of the file, hex. */
+  hash: string;
+  path: string;
+  className: string;
+  blob: Blob;
+  size: number;
+  addedAt: number;
+}
+
+export type CheckpointRecord = Checkpoint & { projectId: string };
+
+export interface RunRecord {
+  id?: number;
+  projectId: string;
+  startedAt: number;
+  endedAt: number | null;
+  /** Where it ended: 'done', 'cancelled', 'failed: message', or null while running or after a crash. */
+  outcome: string | null;
+  backend: string;
+  resumedFrom: string | null;
+  stages: StageResult[];
+}
+
+/** A pretrained base, downloaded or picked once (filled by the weights loader). */
+export interface BaseRecord {
+  key: string;
+  source: string;
+  hash: string;
+  bytes: number;
+  data: Blob;
+  addedAt: number;
+}
+
+export interface FinetuneDB extends DBSchema {
+  projects: { key: string; value: ProjectRecord };
+  images: { key: string; value: ImageRecord; indexes: { byProject: string } };
+  checkpoints: { key: string; value: CheckpointRecord };
+  runs: { key: number; value: RunRecord; indexes: { byProject: string } };
+  bases: { key: string; value: BaseRecord };
+}
+
+export type FinetuneStore = IDBPDatabase<FinetuneDB>;
+
+/** Opens (and creates or upgrades, version by version) the store. Tests pass their own name. */
+export function openStore(name = DB_NAME): Promise<FinetuneStore> {
+  return openDB<FinetuneDB>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('projects', { keyPath: 'id' });
+        db.createObjectStore('images', { keyPath: 'key' }).createIndex('byProject', 'projectId');
+        db.createObjectStore('checkpoints', { keyPath: 'projectId' });
+        db.createObjectStore('runs', { keyPath: 'id', autoIncrement: true }).createIndex('byProject', 'projectId');
+        db.createObjectStore('bases', { keyPath: 'key' });
+      }
+    },
+  });
+}

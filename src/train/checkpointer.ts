@@ -1,0 +1,81 @@
+import type { TrainEventListener } from '../protocol';
+import { checkpointBytes, type Checkpoint, type CheckpointSink } from './checkpoint';
+import type { RunControl } from './control';
+import type { StagePosition } from './stage';
+
+export interface CheckpointPolicy {
+  /** Also every this many batches (null: only at epoch ends and by time). */
+  everyBatches: number | null;
+  /** At least this often, in seconds of training. */
+  everySeconds: number;
+  /** On a failed save: pause (a tab: the user can free space and resume) or throw (the command line). */
+  onFailure: 'pause' | 'throw';
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, onFailure: 'pause' };
+
+const MB = 1024 * 1024;
+
+async function storageNote(): Promise<string> {
+  const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => null);
+  if (!estimate?.quota) return '';
+  return `; this site uses ${((estimate.usage ?? 0) / MB).toFixed(1)} MB of its ${(estimate.quota / MB).toFixed(1)} MB quota`;
+}
+
+/** Decides when to save (every epoch, every N batches, at least every T seconds), saves, and reports. */
+export class Checkpointer {
+  private batchesSince = 0;
+  private lastSaved: number;
+  private lastGood: string | null = null;
+
+  constructor(
+    private readonly sink: CheckpointSink,
+    private readonly policy: CheckpointPolicy,
+    private readonly build: (at: StagePosition | 'stage-end') => Promise<Checkpoint>,
+    private readonly emit: TrainEventListener,
+    private readonly control: RunControl,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastSaved = now();
+  }
+
+  /** After a batch (`boundary` false) or an epoch (true): saves when due. */
+  async at(position: StagePosition, boundary: boolean): Promise<void> {
+    this.batchesSince++;
+    const { everyBatches, everySeconds } = this.policy;
+    const due =
+      boundary || (everyBatches !== null && this.batchesSince >= everyBatches) || this.now() - this.lastSaved >= everySeconds * 1000;
+    if (due) await this.save(position);
+  }
+
+  async save(position: StagePosition | 'stage-end'): Promise<void> {
+    const started = this.now();
+    const checkpoint = await this.build(position);
+    const { stage, epoch, step, done } = checkpoint.cursor;
+    const where = done ? 'finished run' : `stage ${stage}, epoch ${epoch}, batch ${step}`;
+    const bytes = checkpointBytes(checkpoint);
+    this.emit({ type: 'checkpoint', state: 'writing', where, bytes, ms: this.now() - started, sink: this.sink.label });
+    try {
+      await this.sink.save(checkpoint);
+    } catch (error) {
+      await this.failed(error as Error, bytes);
+      return;
+    }
+    this.batchesSince = 0;
+    this.lastSaved = this.now();
+    this.lastGood = where;
+    this.emit({ type: 'checkpoint', state: 'saved', where, bytes, ms: this.now() - started, sink: this.sink.label });
+  }
+
+  private async failed(error: Error, bytes: number): Promise<void> {
+    const kept = this.lastGood ? `the last good checkpoint (${this.lastGood}) is kept` : 'no earlier checkpoint exists';
+    const cause =
+      error.name === 'QuotaExceededError'
+        ? `storage is full: it needs about ${(bytes / MB).toFixed(1)} MB more${await storageNote()}`
+        : `${error.name}: ${error.message}`;
+    const message = `checkpoint not saved to ${this.sink.label} (${cause}); ${kept}`;
+    if (this.policy.onFailure === 'throw') throw new Error(message);
+    this.emit({ type: 'warning', message: `${message}. Training is paused: free some space, then resume.` });
+    this.control.pause();
+  }
+}

@@ -1,0 +1,117 @@
+import { overlayConfig, type TrainConfigInput } from '../config';
+import { CancelledError, ProjectBusyError } from '../errors';
+import type { CheckpointSettings, DatasetSource, SkippedFile, TrainEventListener } from '../protocol';
+import { indexedDbCheckpoints } from '../store/checkpoints';
+import { httpCheckpoints } from '../store/http-checkpoints';
+import { acquireProjectLock, progressSender } from '../store/project-lock';
+import { datasetOfProject, endRun, getProject, startRun, updateProject } from '../store/projects';
+import type { FinetuneStore } from '../store/schema';
+import type { CheckpointSink } from './checkpoint';
+import type { CheckpointPolicy } from './checkpointer';
+import { TrainingSession } from './session';
+
+/** What the worker is asked to open: a stored project (by id), or a dataset given by URLs or blobs. */
+export interface OpenInput {
+  config?: TrainConfigInput;
+  projectId?: string;
+  dataset?: DatasetSource;
+  root?: string;
+  skipped?: SkippedFile[];
+  resume?: boolean;
+  /** Where to keep checkpoints; a project keeps them in IndexedDB unless told otherwise. */
+  checkpoint?: CheckpointSettings;
+}
+
+export interface OpenedSession {
+  session: TrainingSession;
+  projectId: string | null;
+  /**
+   * Ends the run ('done', 'cancelled', 'failed: ...'): records it, and frees the project for other tabs.
+   * The session stays usable (export, fingerprints) until close(). Only the first call counts.
+   */
+  finish(outcome: string): Promise<void>;
+  /** Finishes the run (as 'stopped' if it was still open) and disposes the session. */
+  close(): Promise<void>;
+}
+
+function sinkFor(settings: CheckpointSettings, db: () => Promise<FinetuneStore>, runId: number | null): Promise<CheckpointSink> {
+  const { target } = settings;
+  return target.kind === 'http'
+    ? Promise.resolve(httpCheckpoints(target.url))
+    : db().then((store) => indexedDbCheckpoints(store, target.projectId, runId));
+}
+
+export function outcomeOf(error: unknown): string {
+  return error instanceof Error && error.name === CancelledError.name ? 'cancelled' : `failed: ${(error as Error).message}`;
+}
+
+/**
+ * Opens a session. For a project: takes its lock (another tab training it is a ProjectBusyError),
+ * reads its images from IndexedDB, records the run, checkpoints there, and broadcasts every event to
+ * the project's other tabs.
+ */
+export async function openSession(input: OpenInput, emit: TrainEventListener, db: () => Promise<FinetuneStore>): Promise<OpenedSession> {
+  const { projectId } = input;
+  const release = projectId ? await acquireProjectLock(projectId) : null;
+  const store = projectId ? await db() : null;
+  const project = store && projectId ? await getProject(store, projectId) : null;
+  if (projectId && !release) {
+    throw new ProjectBusyError(`project '${project?.name ?? projectId}' is training in another tab or window: this one can only watch its progress`);
+  }
+  const sender = projectId ? progressSender(projectId) : null;
+  let runId: number | null = null;
+  try {
+    const dataset = store && projectId ? await datasetOfProject(store, projectId) : input.dataset;
+    if (!dataset) throw new Error('open() needs a projectId or a dataset');
+    const settings: CheckpointSettings | undefined = input.checkpoint ?? (projectId ? { target: { kind: 'indexeddb', projectId } } : undefined);
+    if (store && projectId) runId = await startRun(store, projectId, input.config?.backend ?? project!.config.backend, input.resume ? 'checkpoint' : null);
+    const sink = settings ? await sinkFor(settings, db, runId) : undefined;
+    const policy: Partial<CheckpointPolicy> = {
+      ...(settings?.everyBatches !== undefined && { everyBatches: settings.everyBatches }),
+      ...(settings?.everySeconds !== undefined && { everySeconds: settings.everySeconds }),
+      onFailure: settings?.target.kind === 'http' ? 'throw' : 'pause',
+    };
+    const broadcastingEmit: TrainEventListener = (event) => {
+      sender?.send(event);
+      return emit(event);
+    };
+    const session = await TrainingSession.open(
+      {
+        config: project ? overlayConfig(project.config, input.config) : (input.config ?? {}),
+        dataset,
+        root: project?.name ?? input.root ?? 'dataset',
+        skipped: input.skipped,
+        resume: input.resume,
+      },
+      broadcastingEmit,
+      { sink, policy },
+    );
+    if (store && projectId) await updateProject(store, projectId, { status: session.prepared.finished ? 'done' : 'training' });
+    let finished = false;
+    const finish = async (outcome: string): Promise<void> => {
+      if (finished) return;
+      finished = true;
+      if (store && projectId && runId !== null) {
+        await endRun(store, runId, outcome);
+        const status = outcome === 'done' ? 'done' : outcome === 'cancelled' || outcome === 'stopped' ? 'stopped' : 'failed';
+        await updateProject(store, projectId, { status });
+      }
+      sender?.close();
+      release?.();
+    };
+    return {
+      session,
+      projectId: projectId ?? null,
+      finish,
+      async close() {
+        session.dispose();
+        await finish('stopped');
+      },
+    };
+  } catch (error) {
+    if (store && runId !== null) await endRun(store, runId, outcomeOf(error));
+    sender?.close();
+    release?.();
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { launchPersistent } from '../../cli/chromium';
+import type { TrainConfigInput } from '../../src/config';
+import { expect, importProject, inputFor, Runner, sampleSubset, test, waitForEvents } from './fixtures';
+
+// 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2, a checkpoint after each.
+const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 2 } };
+const EVERY_BATCH = { everyBatches: 1 };
+const BATCHES = { 1: 9, 2: 6 } as const;
+
+/** A random batch of a stage to stop after (at least one done, at least one left), as a count of checkpoints. */
+function randomStop(stage: 1 | 2): number {
+  const before = stage === 1 ? 0 : BATCHES[1];
+  return before + 1 + Math.floor(Math.random() * (BATCHES[stage] - 1));
+}
+
+async function runnerOn(page: Page, url: string): Promise<Runner> {
+  await page.goto(`${url}/runner.html`);
+  await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+  return new Runner(page);
+}
+
+/** Final layer hashes of an uninterrupted run, without any checkpoint. */
+async function reference(runner: Runner, dataRoot: string, folder: string): Promise<string[]> {
+  await runner.open(await inputFor(dataRoot, folder, CONFIG));
+  await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  const hashes = (await runner.fingerprints()).map((f) => f.hash);
+  await runner.close();
+  return hashes;
+}
+
+/** Starts (or continues) the project's recipe without waiting for it. */
+function startRecipe(runner: Runner, projectId: string, resume: boolean): void {
+  void runner.page
+    .evaluate(
+      async ([id, again, every]) => {
+        await window.finetune.open({ projectId: id, resume: again, checkpoint: { target: { kind: 'indexeddb', projectId: id }, ...every } });
+        await window.finetune.api.runRecipe();
+      },
+      [projectId, resume, EVERY_BATCH] as const,
+    )
+    .catch(() => undefined); // the page or its worker is killed on purpose
+}
+
+async function finishFromCheckpoint(runner: Runner, projectId: string): Promise<{ resumedAt: string; hashes: string[] }> {
+  const prepared = await runner.open({ projectId, resume: true, checkpoint: { target: { kind: 'indexeddb', projectId }, ...EVERY_BATCH } });
+  await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  return { resumedAt: prepared.resumedAt, hashes: (await runner.fingerprints()).map((f) => f.hash) };
+}
+
+test('a worker terminated in stage 1 and a page closed in stage 2 resume to the uninterrupted weights', async ({ runner, context, server, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'resume-tab'), ['daisy', 'rose'], 8);
+  const expected = await reference(runner, dataRoot, 'resume-tab');
+  const projectId = await importProject(runner, dataRoot, 'resume-tab', CONFIG);
+  const stops = [randomStop(1), randomStop(2)];
+  test.info().annotations.push({ type: 'stopped after checkpoints', description: stops.join(', ') });
+
+  startRecipe(runner, projectId, false);
+  await waitForEvents(runner.page, 'checkpoint', stops[0]!, 'saved');
+  await runner.page.evaluate(() => window.finetune.client.terminate()); // the worker dies mid-stage
+
+  startRecipe(runner, projectId, true);
+  await waitForEvents(runner.page, 'resumed', 1);
+  const seen = await runner.page.evaluate(() => window.finetune.events.filter((e) => e.type === 'checkpoint' && e.state === 'saved').length);
+  await waitForEvents(runner.page, 'checkpoint', seen + (stops[1]! - stops[0]!), 'saved');
+  await runner.page.close(); // the tab is closed mid-stage
+
+  const fresh = await runnerOn(await context.newPage(), server.url);
+  const { resumedAt, hashes } = await finishFromCheckpoint(fresh, projectId);
+  expect(resumedAt).toMatch(/^stage 2, epoch \d, batch \d$/);
+  expect(hashes).toEqual(expected);
+});
+
+test('a killed browser, even mid-checkpoint, resumes from IndexedDB to the uninterrupted weights', async ({ runner, server, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'resume-kill'), ['daisy', 'rose'], 8);
+  const expected = await reference(runner, dataRoot, 'resume-kill');
+  const profile = await mkdtemp(join(tmpdir(), 'finetune-profile-'));
+  const kill = (): void => void execFileSync('pkill', ['-9', '-f', `user-data-dir=${profile}`]);
+  const launch = async (): Promise<Runner> => runnerOn(await (await launchPersistent(profile)).newPage(), server.url);
+  try {
+    let browser = await launch();
+    const projectId = await importProject(browser, dataRoot, 'resume-kill', CONFIG);
+    const stop = randomStop(1);
+    test.info().annotations.push({ type: 'killed after checkpoint', description: `${stop}, then while writing the next after a restart` });
+    startRecipe(browser, projectId, false);
+    await waitForEvents(browser.page, 'checkpoint', stop, 'saved');
+    kill();
+
+    browser = await launch();
+    startRecipe(browser, projectId, true);
+    await waitForEvents(browser.page, 'resumed', 1);
+    await waitForEvents(browser.page, 'checkpoint', 2, 'writing');
+    kill(); // while the second checkpoint since the restart is being written
+
+    browser = await launch();
+    const { resumedAt, hashes } = await finishFromCheckpoint(browser, projectId);
+    expect(resumedAt).toMatch(/^stage \d, epoch \d, batch \d$/);
+    expect(hashes).toEqual(expected);
+    await browser.page.context().close();
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RECIPE_DEFAULTS } from '../../src/config';
+import { encodeModelWeights, encodeOptimizer, packCheckpoint, restoreModelWeights, restoreOptimizer, unpackCheckpoint, type Checkpoint } from '../../src/train/checkpoint';
+
+function model(seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [3], name: 'in' });
+  const hidden = tf.layers.dense({ units: 4, name: 'a', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, name: 'b', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(hidden) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+const values = (m: tf.LayersModel): number[][] => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('checkpoint weights', () => {
+  it('restores the layers from an index on, leaving the ones before as built', async () => {
+    const trained = model(1);
+    const fresh = model(2);
+    restoreModelWeights(fresh, await encodeModelWeights(trained, 2), 2);
+    expect(values(fresh).slice(2)).toEqual(values(trained).slice(2)); // layer b: kernel, bias
+    expect(values(fresh)[0]).not.toEqual(values(trained)[0]);
+    expect(() => restoreModelWeights(fresh, { specs: [], data: new ArrayBuffer(0) }, 1)).toThrow(/the checkpoint has no weight .* \(a#0\)/);
+  });
+
+  it('restores RMSprop slots and iteration count, so the next step is the same', async () => {
+    const x = tf.tensor2d([[1, 2, 3]]);
+    const y = tf.tensor2d([[0, 1]]);
+    const step = async (m: tf.LayersModel): Promise<void> => void (await m.trainOnBatch(x, y));
+    const a = model(1);
+    const optimizerA = tf.train.rmsprop(0.01);
+    a.compile({ optimizer: optimizerA, loss: 'meanSquaredError' });
+    await step(a);
+    const b = model(5);
+    const optimizerB = tf.train.rmsprop(0.01);
+    b.compile({ optimizer: optimizerB, loss: 'meanSquaredError' });
+    restoreModelWeights(b, await encodeModelWeights(a));
+    await restoreOptimizer(optimizerB, await encodeOptimizer(optimizerA));
+    await step(a);
+    await step(b);
+    expect(values(b)).toEqual(values(a));
+    expect(optimizerB.iterations).toBe(2);
+  });
+});
+
+describe('the checkpoint file', () => {
+  const checkpoint: Checkpoint = {
+    format: 1,
+    createdAt: 1,
+    config: RECIPE_DEFAULTS,
+    datasetKey: '4:abc',
+    cursor: { stage: 1, epoch: 2, step: 3, lossSum: 1.5, accSum: 0.5, seconds: 9, rng: { shuffleAtEpochStart: 7, augment: 8, dropout: [9] }, done: false },
+    stages: [],
+    history: [],
+    weightsFrom: 19,
+    weights: { specs: [{ name: 'w', shape: [2], dtype: 'float32' }], data: new Float32Array([1, 2]).buffer },
+    optimizer: { specs: [{ name: 'iter', shape: [], dtype: 'int32' }], data: new Int32Array([5]).buffer },
+  };
+
+  it('round-trips through one binary file', () => {
+    const back = unpackCheckpoint(packCheckpoint(checkpoint));
+    expect(back).toEqual(checkpoint);
+    expect(Array.from(new Float32Array(back.weights.data))).toEqual([1, 2]);
+  });
+
+  it('refuses a truncated file or another file', () => {
+    const packed = packCheckpoint(checkpoint);
+    expect(() => unpackCheckpoint(packed.slice(0, packed.byteLength - 1))).toThrow(/truncated or padded/);
+    expect(() => unpackCheckpoint(new TextEncoder().encode('{"weights": 1}').buffer)).toThrow(/not a finetune-trainer checkpoint/);
+  });
+});
