@@ -17,7 +17,12 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --dataset DIR            one folder per class (default: the bundled ${BUNDLED_DATASET}, with a quick
                            preset: --size ${BUNDLED_PRESET.inputSize} --head-epochs ${BUNDLED_PRESET.headEpochs} --finetune-epochs ${BUNDLED_PRESET.finetuneEpochs} --batch ${BUNDLED_PRESET.batchSize})
   --model OUT              output folder (default: ${BUNDLED_MODEL_DIR} for the bundled data; required otherwise)
-  --weights random         base weights; 'random' = untrained VGG16, seeded (pretrained: a later release)
+  --weights W              the base: random (untrained VGG16, seeded; the default), imagenet (Keras'
+                           VGG16 file, downloaded once to ~/.keras/models), FILE.h5 or URL.h5 (Keras
+                           VGG16 weights), or path/or/URL/model.json#layer (a TF.js layers model cut
+                           at that layer)
+  --mode M                 finetune (the two stages, default) or features (the frozen base once, then
+                           a softmax regression on its pooled features: the baseline to beat)
   --size N                 square input side, >= 32 (default 224)
   --head-epochs N          stage 1 epochs (default 25)
   --finetune-epochs N      stage 2 epochs (default 100)
@@ -28,7 +33,8 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --unfreeze-from L        first base layer trained in stage 2, index or name (default 15 = block5_conv1)
   --test-fraction X        share of each class held out for validation (default 0.25)
   --seed N                 seed of the split, shuffles, augmentation, dropout and init (default 42)
-  --preprocessing P        unit (/255, default for random weights) or caffe (Keras ImageNet weights)
+  --preprocessing P        auto (default: what the weights expect: caffe for Keras VGG16, unit for
+                           random), unit (/255), tf (-1..1) or caffe (BGR, ImageNet mean subtracted)
   --no-augment             train without the recipe's augmentation
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
   --finetune-backend B     stage 2's backend when it should differ from --backend
@@ -46,6 +52,7 @@ export interface FinetuneArgs {
   /** null: the bundled sample's default output folder. */
   outDir: string | null;
   config: TrainConfigInput;
+  mode: 'finetune' | 'features';
   resume: boolean;
   /** Batches between checkpoints, besides every epoch and every 60 s (null: those only). */
   checkpointEvery: number | null;
@@ -85,14 +92,13 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       resume: { type: 'boolean', default: false },
       'checkpoint-every': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'finetune' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const bundled = values.dataset === undefined;
   if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
-  if (values.weights !== 'random') {
-    throw new ConfigError(`--weights ${values.weights}: only 'random' is supported in this release (pretrained .h5 / TF.js bases come next)`);
-  }
+  if (values.mode !== 'finetune' && values.mode !== 'features') throw new ConfigError(`--mode must be finetune or features, got '${values.mode}'`);
   const preset = bundled ? BUNDLED_PRESET : undefined;
   const unfreeze = values['unfreeze-from'];
   const config: TrainConfigInput = {
@@ -105,7 +111,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     preprocessing: values.preprocessing as Preprocessing | undefined,
     backend: values.backend as BackendPreference | undefined,
     finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
-    weights: 'random',
+    weights: values.weights,
     head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: number('head-lr', values['head-lr']) },
     finetune: {
       epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,
@@ -121,6 +127,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     datasetDir: values.dataset ?? null,
     outDir: values.model ?? null,
     config: dropUndefined(config),
+    mode: values.mode,
     resume: values.resume,
     checkpointEvery,
     verbose: values.verbose,

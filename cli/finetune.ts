@@ -12,6 +12,7 @@ import { formatEvent } from '../src/train/log-format';
 import type { OpenInput } from '../src/train/open-session';
 import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs } from './args';
 import { launchChromium, newPage } from './chromium';
+import { resolveLocalWeights, type LocalWeights } from './weights';
 import { listDirectory } from './dataset-dir';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
 
@@ -54,8 +55,8 @@ async function openRunner(browser: Browser, appUrl: string, verbose: boolean): P
   return page;
 }
 
-/** Both stages in the worker; Ctrl-C cancels between two batches. */
-async function runRecipe(page: Page, input: OpenInput): Promise<Outcome> {
+/** Both stages (or the features baseline) in the worker; Ctrl-C cancels between two batches. */
+async function runInPage(page: Page, input: OpenInput, mode: 'finetune' | 'features'): Promise<Outcome> {
   const cancel = (): void => {
     console.error('\n[INFO] cancelling after the current batch (Ctrl-C again to quit at once)...');
     process.once('SIGINT', () => process.exit(EXIT.cancelled));
@@ -63,15 +64,19 @@ async function runRecipe(page: Page, input: OpenInput): Promise<Outcome> {
   };
   process.once('SIGINT', cancel);
   try {
-    return await page.evaluate(async (sessionInput): Promise<Outcome> => {
-      try {
-        await window.finetune.open(sessionInput);
-        return { ok: true, result: await window.finetune.api.runRecipe() };
-      } catch (error) {
-        const e = error as Error;
-        return { ok: false, name: e.name, message: e.message };
-      }
-    }, input);
+    return await page.evaluate(
+      async ([sessionInput, how]): Promise<Outcome> => {
+        try {
+          const prepared = await window.finetune.open(sessionInput);
+          if (how === 'features') return { ok: true, result: { ...prepared, stages: [await window.finetune.api.runFeatures()] } };
+          return { ok: true, result: await window.finetune.api.runRecipe() };
+        } catch (error) {
+          const e = error as Error;
+          return { ok: false, name: e.name, message: e.message };
+        }
+      },
+      [input, mode] as const,
+    );
   } finally {
     process.off('SIGINT', cancel);
   }
@@ -107,9 +112,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const started = Date.now();
   let input: OpenInput;
+  let weights: LocalWeights;
   try {
     const { files, folders } = await listDirectory(datasetDir);
     const listing = listDataset(files, basename(datasetDir), folders);
+    weights = await resolveLocalWeights(args.config.weights ?? 'random', cwd);
     input = {
       config: args.config,
       dataset: listing.source,
@@ -122,12 +129,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: ${(error as Error).message}`);
     return EXIT.failed;
   }
-  const server = await startServer({ appDir: APP_DIR, datasetDir, outputDir: outDir });
+  const server = await startServer({ appDir: APP_DIR, datasetDir, outputDir: outDir, weightsDir: weights.dir });
+  input.config = { ...input.config, weights: weights.setting(server.url) };
   let browser: Browser | null = null;
   try {
     browser = await launchChromium();
     const page = await openRunner(browser, server.url, args.verbose);
-    const outcome = await runRecipe(page, input);
+    const outcome = await runInPage(page, input, args.mode);
     if (!outcome.ok) {
       console.error(`error: ${outcome.name}: ${outcome.message}`);
       return outcome.name === 'CancelledError' ? EXIT.cancelled : EXIT.failed;

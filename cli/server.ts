@@ -26,7 +26,11 @@ const MIME: Record<string, string> = {
   '.gif': 'image/gif',
 };
 
+export const WEIGHTS_ROUTE = '/weights/';
+
 export interface ServeOptions {
+  /** Served read-only under /weights/: the folder of a local weights file or model.json. */
+  weightsDir?: string;
   /** The built app (dist/). */
   appDir: string;
   /** Served read-only under /dataset/. */
@@ -103,6 +107,10 @@ async function handle(options: ServeOptions, req: IncomingMessage, res: ServerRe
   }
   if (path === OUTPUT_ROUTE + CHECKPOINT_FILE && options.outputDir) {
     await serveFile(res, join(options.outputDir, CHECKPOINT_FILE));
+    return;
+  }
+  if (path.startsWith(WEIGHTS_ROUTE) && options.weightsDir) {
+    await serveFile(res, safeJoin(options.weightsDir, path.slice(WEIGHTS_ROUTE.length)));
     return;
   }
   if (path.startsWith(DATASET_ROUTE) && options.datasetDir) {

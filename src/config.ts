@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { parseWeights } from './model/base-source';
 import { BACKEND_CHAIN, type AugmentConfig, type TrainConfig } from './protocol';
 
 /** The reference recipe's augmentation (RECIPE.md section 3). */
@@ -24,7 +25,7 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   finetune: { epochs: 100, learningRate: 1e-3, optimizer: 'sgd' },
   augment: RECIPE_AUGMENT,
   weights: 'random',
-  preprocessing: 'unit',
+  preprocessing: 'auto',
   backend: 'auto',
 };
 
@@ -78,15 +79,15 @@ export function validateConfig(c: TrainConfig): void {
   for (const [name, opt] of [['head.optimizer', c.head.optimizer], ['finetune.optimizer', c.finetune.optimizer]] as const) {
     if (opt !== 'rmsprop' && opt !== 'sgd') throw new ConfigError(`${name} must be 'rmsprop' or 'sgd', got '${String(opt)}'`);
   }
-  if (!['caffe', 'tf', 'unit'].includes(c.preprocessing)) {
-    throw new ConfigError(`preprocessing must be 'caffe', 'tf' or 'unit', got '${String(c.preprocessing)}'`);
+  if (!['auto', 'caffe', 'tf', 'unit'].includes(c.preprocessing)) {
+    throw new ConfigError(`preprocessing must be 'auto', 'caffe', 'tf' or 'unit', got '${String(c.preprocessing)}'`);
   }
   for (const [name, value] of [['backend', c.backend], ['finetuneBackend', c.finetuneBackend ?? 'auto']] as const) {
     if (value !== 'auto' && !BACKEND_CHAIN.includes(value)) {
       throw new ConfigError(`${name} must be one of auto, ${BACKEND_CHAIN.join(', ')}; got '${String(value)}'`);
     }
   }
-  if (c.weights !== 'random') throw new ConfigError(`weights must be 'random' for now, got '${String(c.weights)}'`);
+  parseWeights(String(c.weights));
   if (c.augment) {
     requireRange('augment.rotation', c.augment.rotation, 0, 180);
     requireRange('augment.widthShift', c.augment.widthShift, 0, 1);

@@ -42,13 +42,20 @@ export interface TrainConfig {
   finetune: StageConfig;
   /** null turns augmentation off. */
   augment: AugmentConfig | null;
-  /** 'random' = untrained base (He-uniform, seeded). */
-  weights: 'random';
-  preprocessing: Preprocessing;
+  /**
+   * The base's weights: 'random' (untrained, He-uniform, seeded), 'imagenet' (Keras' VGG16 file), a URL
+   * of a Keras .h5 file, 'cached:<sha256>' (a picked file), or 'URL/model.json#layer' (a TF.js model).
+   */
+  weights: string;
+  /** 'auto': the preprocessing that belongs to the weights (caffe for Keras VGG16, unit for random). */
+  preprocessing: Preprocessing | 'auto';
   backend: BackendPreference;
   /** Stage 2's backend when it should differ from `backend` (unset: as `backend`, or measured with auto). */
   finetuneBackend?: BackendPreference;
 }
+
+/** A config as a session runs it: the preprocessing the base needs is settled. */
+export type EffectiveConfig = TrainConfig & { preprocessing: Preprocessing };
 
 /** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
 export interface DatasetItem {
@@ -150,12 +157,14 @@ export type TrainEvent =
   | { type: 'info'; message: string }
   | { type: 'warning'; message: string }
   | { type: 'decode-progress'; done: number; total: number }
+  | { type: 'download'; url: string; loaded: number; total: number | null }
   | { type: 'skipped'; file: SkippedFile }
   | { type: 'dataset'; classes: string[]; counts: number[]; train: number; test: number; skipped: number }
   | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number }
   | { type: 'batch'; stage: 1 | 2; epoch: number; step: number; steps: number; loss: number; acc: number }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] }
+  | { type: 'features-end'; result: StageResult; classes: string[]; features: number; seconds: number }
   | { type: 'checkpoint'; state: 'writing' | 'saved'; where: string; bytes: number; ms: number; sink: string }
   | { type: 'resumed'; where: string; from: string };
 
@@ -173,8 +182,10 @@ export interface CheckpointSettings {
 }
 
 export interface PrepareResult {
-  /** The settings in effect (a resumed run's come from its checkpoint). */
+  /** The settings in effect (a resumed run's come from its checkpoint), preprocessing and size resolved. */
   config: TrainConfig;
+  /** Which base, and the identity of its weights (seed or content hash). */
+  base: { label: string; identity: string };
   /** Stage 1's backend, which also decodes, evaluates and exports. */
   backend: BackendChoice;
   finetuneBackend: BackendChoice;

@@ -6,9 +6,12 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
-import { selectBackends } from '../src/backend/select';
+import { ensureBackend, selectBackends } from '../src/backend/select';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
+import { sha256Of } from '../src/data/download';
+import { cachePickedWeights } from '../src/model/base';
+import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
 import type { BackendName, DatasetItem, DecodedImage, ExportedModel, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
@@ -102,6 +105,11 @@ const api = {
     const session = current();
     return training(() => session.runRecipe(), () => true);
   },
+  /** The feature-extraction baseline: frozen base once, softmax regression on pooled features. */
+  runFeatures(): Promise<StageResult> {
+    const session = current();
+    return training(() => session.runFeatures(), () => true);
+  },
   pause(): void {
     current().control.pause();
   },
@@ -130,6 +138,20 @@ const api = {
   },
   async importDirectory(projectId: string, dir: FileSystemDirectoryHandle, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
     return importInto(projectId, await filesOfDirectory(dir), onProgress);
+  },
+  /**
+   * Picked weights (one Keras .h5, or model.json and its shards): checked to load, then cached; returns
+   * their `weights` setting (a TF.js model's takes `#layer_name` after it).
+   */
+  async addWeightsFiles(files: File[]): Promise<string> {
+    await ensureBackend();
+    return cachePickedWeights(await db(), files.map((f) => ({ name: f.name, blob: f })), sha256Of);
+  },
+  async listBases(): Promise<BaseSummary[]> {
+    return listCachedBases(await db());
+  },
+  async deleteBase(key: string): Promise<void> {
+    await deleteCachedBase(await db(), key);
   },
   async listProjects(): Promise<ProjectSummary[]> {
     return listProjects(await db());

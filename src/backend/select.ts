@@ -22,6 +22,16 @@ export async function activate(backend: BackendName): Promise<string | null> {
   }
 }
 
+/**
+ * For work outside a session (checking picked weights): any backend that is up, else cpu, which starts
+ * at once. TF.js would otherwise pick its highest-priority backend (webgpu) and refuse until it is ready.
+ */
+export async function ensureBackend(): Promise<void> {
+  if (tf.engine().backendName) return;
+  const failure = await activate('cpu');
+  if (failure) throw new BackendError(`cpu ${failure}`);
+}
+
 async function describe(backend: BackendName, probe: BackendProbe): Promise<string> {
   if (backend !== 'wasm') return probe.detail;
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

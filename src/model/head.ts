@@ -22,7 +22,9 @@ export function attachHead(base: tf.LayersModel, options: HeadOptions): tf.Layer
   const init = (name: string): Initializer =>
     tf.initializers.glorotUniform({ seed: deriveSeed(options.seed, `init/${name}`) });
   let x = base.outputs[0] as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  // A base that ends pooled ([batch, features]) is flat already; tf.layers.flatten wants 3 dimensions or more.
+  const flatten = x.rank > 2 ? tf.layers.flatten({ name: 'flatten' }) : tf.layers.reshape({ targetShape: [x.shape[1]!], name: 'flatten' });
+  x = flatten.apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: options.units, activation: 'relu', name: 'head_fc', kernelInitializer: init('head_fc') }).apply(x) as tf.SymbolicTensor;
   x = new StreamDropout({ rate: options.dropout, name: 'head_dropout', seed: deriveSeed(options.seed, 'dropout') }).apply(x) as tf.SymbolicTensor;
   x = tf.layers

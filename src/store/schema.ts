@@ -53,13 +53,16 @@ export interface RunRecord {
   stages: StageResult[];
 }
 
-/** A pretrained base, downloaded or picked once (filled by the weights loader). */
+/** A pretrained base, downloaded or picked once; stored only after it loaded into a model. */
 export interface BaseRecord {
+  /** The `weights` setting it answers: a URL, or cached:<sha256> for a picked file. */
   key: string;
-  source: string;
-  hash: string;
+  kind: 'keras-h5' | 'tfjs';
+  /** One .h5 file, or model.json and its weight shards. */
+  files: { name: string; blob: Blob }[];
+  /** SHA-256 of the (first) file. */
+  sha256: string;
   bytes: number;
-  data: Blob;
   addedAt: number;
 }
 

@@ -39,6 +39,8 @@ export interface Checkpoint {
   config: TrainConfig;
   /** Fingerprint of the decoded dataset (paths and labels): resuming on other data is refused. */
   datasetKey: string;
+  /** The base's weights (seed or content hash): resuming on another base is refused. */
+  baseIdentity: string;
   cursor: TrainingCursor;
   /** Finished stages, with their reports. */
   stages: StageResult[];

@@ -1,4 +1,4 @@
-import type { EpochMetrics, TrainEvent } from '../protocol';
+import type { EpochMetrics, StageResult, TrainEvent } from '../protocol';
 import { formatConfusion, formatReport } from './metrics';
 
 /** How often the recipe logs decoding progress. */
@@ -17,6 +17,11 @@ const STAGE_INTRO = {
 } as const;
 const STAGE_OUTRO = { 1: '[INFO] evaluating after initialization...', 2: '[INFO] evaluating after fine-tuning...' } as const;
 
+function reportLines(intro: string, result: StageResult, classes: string[]): string[] {
+  if (!result.report || !result.confusion) return [intro, '[INFO] no test images held out: no report'];
+  return [intro, formatReport(result.report), '', formatConfusion(result.confusion, classes)];
+}
+
 /** The lines the recipe prints for an event (none for the throttled batch progress). */
 export function formatEvent(event: TrainEvent): string[] {
   switch (event.type) {
@@ -28,6 +33,8 @@ export function formatEvent(event: TrainEvent): string[] {
       return [`[WARN] ${event.message}`];
     case 'decode-progress':
       return event.done % PROCESSED_EVERY === 0 || event.done === event.total ? [`[INFO] processed ${event.done}/${event.total}`] : [];
+    case 'download':
+      return event.loaded === event.total ? [`[INFO] downloaded ${event.url} (${(event.loaded / 1e6).toFixed(1)} MB)`] : [];
     case 'skipped':
       return [`[WARN] skipped ${event.file.path}: ${event.file.reason}`];
     case 'dataset':
@@ -43,11 +50,14 @@ export function formatEvent(event: TrainEvent): string[] {
       ];
     case 'epoch':
       return [`Epoch ${event.metrics.epoch}/${event.metrics.epochs}`, formatEpoch(event.metrics)];
-    case 'stage-end': {
-      const { report, confusion } = event.result;
-      if (!report || !confusion) return [STAGE_OUTRO[event.stage], '[INFO] no test images held out: no report'];
-      return [STAGE_OUTRO[event.stage], formatReport(report), '', formatConfusion(confusion, event.classes)];
-    }
+    case 'stage-end':
+      return reportLines(STAGE_OUTRO[event.stage], event.result, event.classes);
+    case 'features-end':
+      return reportLines(
+        `[INFO] logistic regression on ${event.features} pooled features, fitted in ${event.seconds.toFixed(1)}s; evaluating...`,
+        event.result,
+        event.classes,
+      );
     case 'checkpoint':
       if (event.state === 'writing') return [];
       return [`[INFO] checkpoint: ${event.where} (${(event.bytes / 1e6).toFixed(1)} MB, ${Math.round(event.ms)} ms, ${event.sink})`];

@@ -84,7 +84,7 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
         resume: input.resume,
       },
       broadcastingEmit,
-      { sink, policy },
+      { sink, policy, db },
     );
     if (store && projectId) await updateProject(store, projectId, { status: session.prepared.finished ? 'done' : 'training' });
     let finished = false;

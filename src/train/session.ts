@@ -1,16 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
-import { resolveConfig, type TrainConfigInput } from '../config';
+import { RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../config';
 import { loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
 import { splitStratified, type Split } from '../data/split';
-import { BackendError, ConfigError, DatasetError } from '../errors';
+import { BackendError, ConfigError, DatasetError, WeightsError } from '../errors';
 import { exportLayersModel } from '../model/export';
 import { attachHead, dropoutLayers } from '../model/head';
 import { fingerprintLayers, inspectLayers, layerIndex } from '../model/layers';
-import { buildVgg16 } from '../model/vgg16';
+import { loadBase } from '../model/base';
+import { parseWeights } from '../model/base-source';
+import type { FinetuneStore } from '../store/schema';
 import type {
   DatasetSource,
+  EffectiveConfig,
   ExportedModel,
   LayerFingerprint,
   PrepareResult,
@@ -24,6 +27,8 @@ import { streamFor } from '../rng';
 import { encodeModelWeights, encodeOptimizer, restoreModelWeights, type Checkpoint, type CheckpointSink } from './checkpoint';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
+import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
+import { classificationReport, confusionMatrix } from './metrics';
 import { runStage, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
@@ -39,6 +44,8 @@ export interface SessionInput {
 
 export interface SessionOptions {
   sink?: CheckpointSink;
+  /** The store whose base cache downloads go to (none: every pretrained base is downloaded). */
+  db?: () => Promise<FinetuneStore>;
   policy?: Partial<CheckpointPolicy>;
 }
 
@@ -50,11 +57,16 @@ function datasetKey(data: PixelDataset): string {
   return `${data.paths.length}:${(h >>> 0).toString(16)}`;
 }
 
-/** The checkpoint's settings, with the caller's backend choice (which changes speed, not the recipe). */
+/**
+ * The checkpoint's settings, with the caller's backend (which changes speed, not the recipe) and the
+ * caller's address for the weights (a command line serves them from a new port each run; the base's
+ * content hash, checked on resume, is what must match).
+ */
 function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
   const config = { ...checkpoint.config };
   if (input.backend) config.backend = input.backend;
   if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
+  if (input.weights) config.weights = input.weights;
   return config;
 }
 
@@ -71,11 +83,13 @@ function describeCursor(c: Checkpoint['cursor']): string {
 /** One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. */
 export class TrainingSession {
   readonly stages: StageResult[];
+  /** Set by runFeatures(): the base with a fitted softmax regression instead of the recipe's head. */
+  private featureModel: tf.LayersModel | null = null;
   private resume: StageResume | null;
   private readonly checkpointer: Checkpointer | null;
 
   private constructor(
-    readonly config: TrainConfig,
+    readonly config: EffectiveConfig,
     readonly prepared: PrepareResult,
     private readonly context: StageContext,
     private readonly headStart: number,
@@ -97,14 +111,30 @@ export class TrainingSession {
     if (input.resume && !checkpoint) {
       throw new ConfigError(`nothing to resume: no checkpoint in ${options.sink?.label ?? 'this session (no checkpoint store given)'}`);
     }
-    const config = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
-    const [backend, finetuneBackend] = await selectBackends(config.backend, config.finetuneBackend);
+    const requested = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
+    const [backend, finetuneBackend] = await selectBackends(requested.backend, requested.finetuneBackend);
     emit({ type: 'backend', choice: backend });
     if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });
-    if (config.weights === 'random') {
-      emit({ type: 'warning', message: 'the base is NOT pretrained: VGG16 starts from seeded random weights (--weights random)' });
+    const base = await loadBase(parseWeights(requested.weights), {
+      seed: requested.seed,
+      inputSize: requested.inputSize,
+      preprocessing: requested.preprocessing,
+      db: options.db,
+      emit,
+    });
+    if (checkpoint && checkpoint.baseIdentity !== base.identity) {
+      base.model.dispose();
+      throw new WeightsError(`the base is not the one the checkpoint was trained from (${checkpoint.baseIdentity} then, ${base.identity} now)`);
     }
-    emit({ type: 'info', message: `preprocessing: ${PREPROCESSING_LABEL[config.preprocessing]}` });
+    // The base decides what the recipe's defaults left open: input size, preprocessing, where stage 2 starts.
+    const config: EffectiveConfig = {
+      ...requested,
+      inputSize: base.inputSize,
+      preprocessing: base.preprocessing,
+      unfreezeFrom: requested.unfreezeFrom === RECIPE_DEFAULTS.unfreezeFrom ? base.unfreezeFrom : requested.unfreezeFrom,
+    };
+    emit({ type: requested.weights === 'random' ? 'warning' : 'info', message: `base: ${base.label}` });
+    emit({ type: 'info', message: `preprocessing: ${PREPROCESSING_LABEL[base.preprocessing]}` });
     emit({ type: 'info', message: `loading ${input.dataset.items.length} images from ${input.root} at ${config.inputSize}x${config.inputSize}...` });
     const skipped: SkippedFile[] = [...(input.skipped ?? [])];
     for (const file of skipped) emit({ type: 'skipped', file });
@@ -114,9 +144,13 @@ export class TrainingSession {
         skipped.push(file);
         emit({ type: 'skipped', file });
       },
+    }).catch((error: unknown) => {
+      base.model.dispose();
+      throw error;
     });
     const key = datasetKey(data);
     if (checkpoint && checkpoint.datasetKey !== key) {
+      base.model.dispose();
       throw new DatasetError(
         `${input.root} is not the dataset the checkpoint was trained on (${checkpoint.datasetKey.split(':')[0]} images then, ` +
           `${data.paths.length} usable now, or other files): restore those files, or start a new run`,
@@ -129,8 +163,7 @@ export class TrainingSession {
     const counts = data.classes.map((_, c) => data.labels.filter((l) => l === c).length);
     emit({ type: 'dataset', classes: data.classes, counts, train: split.train.length, test: split.test.length, skipped: skipped.length });
 
-    const base = buildVgg16({ inputSize: config.inputSize, init: { seed: config.seed } });
-    const model = attachHead(base, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
+    const model = attachHead(base.model, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
     const context = contextFor(model, data, split, config, emit);
     if (checkpoint) {
       restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
@@ -141,6 +174,7 @@ export class TrainingSession {
     }
     const prepared: PrepareResult = {
       config,
+      base: { label: base.label, identity: base.identity },
       backend,
       finetuneBackend,
       classes: data.classes,
@@ -153,7 +187,7 @@ export class TrainingSession {
       resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
       finished: checkpoint?.cursor.done ?? false,
     };
-    return new TrainingSession(config, prepared, context, base.layers.length, key, checkpoint ?? null, options);
+    return new TrainingSession(config, prepared, context, base.model.layers.length, key, checkpoint ?? null, options);
   }
 
   get model(): tf.LayersModel {
@@ -220,6 +254,7 @@ export class TrainingSession {
       createdAt: Date.now(),
       config: this.config,
       datasetKey: this.key,
+      baseIdentity: this.prepared.base.identity,
       cursor: {
         stage: position.stage,
         epoch: position.epoch,
@@ -238,29 +273,65 @@ export class TrainingSession {
     };
   }
 
+  /**
+   * The feature-extraction baseline instead of the two stages: the frozen base runs once over every
+   * image, and a softmax regression is fitted on the pooled features. export() then writes
+   * base + pooling + that regression.
+   */
+  async runFeatures(settings: Partial<LogisticSettings> = {}): Promise<StageResult> {
+    const { model, data, split, config, emit } = this.context;
+    const started = performance.now();
+    const base = tf.model({ inputs: model.inputs, outputs: model.layers[this.headStart - 1]!.output as tf.SymbolicTensor });
+    emit({ type: 'info', message: `extracting features of ${split.train.length + split.test.length} images with the frozen base...` });
+    const train = await pooledFeatures(base, data, split.train, config.batchSize, config.preprocessing);
+    const test = split.test.length ? await pooledFeatures(base, data, split.test, config.batchSize, config.preprocessing) : null;
+    const labels = (indices: number[]): number[] => indices.map((i) => data.labels[i]!);
+    emit({ type: 'info', message: `training logistic regression on ${train.shape[0]} x ${train.shape[1]} features...` });
+    const logistic = await fitLogistic(train, labels(split.train), data.classes.length, { ...LOGISTIC_DEFAULTS, seed: config.seed, ...settings });
+    let result: StageResult = { stage: 1, history: [], report: null, confusion: null, trainableFrom: this.headStart };
+    if (test) {
+      const predicted = tf.tidy(() => (logistic.predict(test) as tf.Tensor).argMax(1).dataSync() as Int32Array);
+      const confusion = confusionMatrix(labels(split.test), predicted, data.classes.length);
+      result = { ...result, report: classificationReport(confusion, data.classes), confusion };
+    }
+    this.disposeFeatureModel();
+    this.featureModel = featureClassifier(base, logistic);
+    emit({ type: 'features-end', result, classes: data.classes, features: train.shape[1], seconds: (performance.now() - started) / 1000 });
+    tf.dispose([train, ...(test ? [test] : [])]);
+    logistic.dispose();
+    return result;
+  }
+
   fingerprints(): Promise<LayerFingerprint[]> {
     return fingerprintLayers(this.model);
   }
 
   export(): Promise<ExportedModel> {
     const { config, prepared } = this;
-    return exportLayersModel(this.model, {
+    return exportLayersModel(this.featureModel ?? this.model, {
       classes: prepared.classes,
       inputSize: config.inputSize,
       preprocessing: config.preprocessing,
-      base: 'vgg16',
+      base: prepared.base.label,
       weights: config.weights,
       seed: config.seed,
     });
   }
 
+  /** Disposing a model disposes every layer in it: only the layers the feature model adds are its own. */
+  private disposeFeatureModel(): void {
+    for (const layer of this.featureModel?.layers ?? []) if (!this.model.layers.includes(layer)) layer.dispose();
+    this.featureModel = null;
+  }
+
   dispose(): void {
     this.control.cancel();
+    this.disposeFeatureModel();
     this.model.dispose();
   }
 }
 
-function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, config: TrainConfig, emit: TrainEventListener): StageContext {
+function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, config: EffectiveConfig, emit: TrainEventListener): StageContext {
   return {
     model,
     data,

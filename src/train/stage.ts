@@ -3,7 +3,7 @@ import { epochBatches, makeBatch, stepsPerEpoch } from '../data/batches';
 import type { PixelDataset } from '../data/load';
 import type { Split } from '../data/split';
 import { freezeBelow } from '../model/layers';
-import type { EpochMetrics, StageConfig, StageResult, TrainConfig, TrainEventListener } from '../protocol';
+import type { EffectiveConfig, EpochMetrics, StageConfig, StageResult, TrainEventListener } from '../protocol';
 import type { SeededRandom } from '../rng';
 import { restoreOptimizer, type BatchPosition, type EncodedWeights } from './checkpoint';
 import type { RunControl } from './control';
@@ -24,7 +24,7 @@ export interface StageContext {
   model: tf.LayersModel;
   data: PixelDataset;
   split: Split;
-  config: TrainConfig;
+  config: EffectiveConfig;
   control: RunControl;
   emit: TrainEventListener;
   /** Run-long streams: batch order and augmentation draws continue across stages. */

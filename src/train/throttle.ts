@@ -6,6 +6,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 function isMilestone(event: TrainEvent): boolean {
   if (event.type === 'batch') return event.step === event.steps;
   if (event.type === 'decode-progress') return event.done === event.total || event.done % PROCESSED_EVERY === 0;
+  if (event.type === 'download') return event.loaded === event.total;
   return true;
 }
 

@@ -3,7 +3,10 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { writeKerasVgg16 } from '../fixtures/keras-h5';
 import { expect, sampleSubset, SAMPLE, test, writeFiles } from './fixtures';
 
 const run = promisify(execFile);
@@ -38,7 +41,7 @@ test('the command line trains both stages, prints the recipe log, skips bad file
   const log = result.stdout;
   expect(log).toContain('[INFO] processed 13/13');
   expect(log).toMatch(/\[INFO\] backend: \w+ \(/);
-  expect(result.stderr).toContain('[WARN] the base is NOT pretrained');
+  expect(result.stderr).toContain('[WARN] base: VGG16, NOT pretrained: seeded random weights (seed 42)');
   expect(result.stderr).toContain('[WARN] skipped rose/readme.txt: not an image file');
   expect(result.stderr).toContain('[WARN] skipped daisy/empty.jpg: is empty (0 bytes)');
   expect(result.stderr).toMatch(/\[WARN\] skipped daisy\/truncated.jpg: could not be decoded/);
@@ -143,4 +146,36 @@ test('--resume continues a killed command-line run to the weights of an uninterr
   const again = await finetune([...flags(interrupted), '--resume']);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain('nothing to resume: no checkpoint in the output folder');
+});
+
+test('--mode features with Keras weights: the log names the base and its preprocessing, then a report and a model', async ({ dataRoot }) => {
+  const h5 = join(dataRoot, 'cli-weights', 'vgg16.h5');
+  await writeKerasVgg16(h5, { layout: 'flat', seed: 11 });
+  const out = join(dataRoot, 'cli-features');
+  const result = await finetune(['--mode', 'features', '--weights', h5, '--model', out]); // the bundled sample
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/\[INFO\] base: VGG16 with Keras weights from http:\/\/127\.0\.0\.1:\d+\/weights\/vgg16\.h5 \(56\.1 MB, sha256 [0-9a-f]{12}\)/);
+  expect(result.stdout).toContain('[INFO] preprocessing: caffe (RGB to BGR, ImageNet mean subtracted, 0-255 scale)');
+  expect(result.stdout).toMatch(/\[INFO\] logistic regression on 512 pooled features, fitted in [\d.]+s; evaluating\.\.\.\n +precision +recall +f1-score +support\n\n +bluebell/);
+  expect(result.stdout).not.toContain('training head');
+  const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const layers = (json.modelTopology as { config: { layers: { name: string }[] } }).config.layers.map((l) => l.name);
+  expect(layers.slice(-3)).toEqual(['block5_pool', 'pool', 'logistic']);
+  expect(json.userDefinedMetadata).toMatchObject({ classes: ['bluebell', 'daisy', 'rose', 'sunflower'], preprocessing: 'caffe' });
+
+  // A remote .h5 is downloaded once on this side, with progress, into the user's cache.
+  const home = join(dataRoot, 'home');
+  const remote = createServer((_, res) => void readFile(h5).then((bytes) => res.writeHead(200, { 'Content-Length': bytes.length }).end(bytes)));
+  await new Promise<void>((ready) => remote.listen(0, '127.0.0.1', ready));
+  try {
+    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}/models/vgg16.h5`;
+    const small = join(dataRoot, 'cli-remote');
+    await sampleSubset(small, ['daisy', 'rose'], 3);
+    const fetched = await finetune(['--mode', 'features', '--weights', url, '--dataset', small, '--model', join(dataRoot, 'cli-remote-out')], { HOME: home });
+    expect(fetched.code, fetched.stderr).toBe(0);
+    expect(fetched.stdout).toMatch(new RegExp(`\\[INFO\\] downloading ${url} to ${home}/\\.cache/finetune-trainer/[0-9a-f]{12}-vgg16\\.h5\\.\\.\\.`));
+    expect(fetched.stderr).toContain('vgg16.h5: 58.9 MB of 58.9 MB (100%)');
+  } finally {
+    await new Promise<void>((done) => remote.close(() => done()));
+  }
 });

@@ -52,6 +52,7 @@ describe('the checkpoint file', () => {
     createdAt: 1,
     config: RECIPE_DEFAULTS,
     datasetKey: '4:abc',
+    baseIdentity: 'random:42',
     cursor: { stage: 1, epoch: 2, step: 3, lossSum: 1.5, accSum: 0.5, seconds: 9, rng: { shuffleAtEpochStart: 7, augment: 8, dropout: [9] }, done: false },
     stages: [],
     history: [],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_PRESET, parseFinetuneArgs } from '../../cli/args';
 import { safeJoin } from '../../cli/server';
+import { resolveConfig } from '../../src/config';
 
 describe('npm run finetune arguments', () => {
   it('maps the recipe flags onto the config, leaving the rest to the defaults', () => {
@@ -31,7 +32,8 @@ describe('npm run finetune arguments', () => {
   it('explains bad input', () => {
     expect(() => parseFinetuneArgs(['--dataset', 'd'])).toThrow(/--model OUT is required/);
     expect(() => parseFinetuneArgs(['--batch', 'many'])).toThrow(/--batch needs a number, got 'many'/);
-    expect(() => parseFinetuneArgs(['--weights', 'imagenet.h5'])).toThrow(/only 'random' is supported/);
+    expect(() => parseFinetuneArgs(['--mode', 'transfer'])).toThrow(/--mode must be finetune or features, got 'transfer'/);
+    expect(() => resolveConfig(parseFinetuneArgs(['--weights', 'vgg16']).config)).toThrow(/weights 'vgg16' is none of: random, imagenet/);
     expect(() => parseFinetuneArgs(['--bogus'])).toThrow(/bogus/);
   });
 });

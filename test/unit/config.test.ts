@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECIPE_DEFAULTS, resolveConfig } from '../../src/config';
+import { parseWeights } from '../../src/model/base-source';
 
 describe('resolveConfig', () => {
   it("fills in the recipe's numbers", () => {
@@ -22,7 +23,7 @@ describe('resolveConfig', () => {
     [{ finetune: { epochs: 1.5 } }, /finetune.epochs must be an integer >= 0/],
     [{ testFraction: 1 }, /testFraction must be from 0 to 0.9/],
     [{ backend: 'metal' as never }, /backend must be one of auto, webgpu, webgl, wasm, cpu/],
-    [{ preprocessing: 'torch' as never }, /preprocessing must be 'caffe', 'tf' or 'unit'/],
+    [{ preprocessing: 'torch' as never }, /preprocessing must be 'auto', 'caffe', 'tf' or 'unit'/],
     [{ unfreezeFrom: -1 }, /unfreezeFrom must be an integer >= 0/],
   ])('rejects %j with a message naming the setting', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(message);
@@ -30,5 +31,21 @@ describe('resolveConfig', () => {
 
   it('throws a ConfigError', () => {
     expect(() => resolveConfig({ batchSize: 0 })).toThrow(expect.objectContaining({ name: 'ConfigError' }));
+  });
+});
+
+describe('the weights setting', () => {
+  it.each([
+    ['random', { kind: 'random' }],
+    ['imagenet', { kind: 'keras-h5', url: expect.stringMatching(/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5$/), expected: { bytes: 58_889_256, md5: '6d6bbae143d832006294945121d1f1fc' } }],
+    ['weights/vgg.H5', { kind: 'keras-h5', url: 'weights/vgg.H5' }],
+    ['https://host/m/model.json#conv_pw_13_relu', { kind: 'tfjs', url: 'https://host/m/model.json', layer: 'conv_pw_13_relu' }],
+    [`cached:${'a'.repeat(64)}`, { kind: 'cached', sha256: 'a'.repeat(64) }],
+  ])('reads %s', (weights, source) => {
+    expect(parseWeights(weights)).toEqual(source);
+  });
+
+  it('explains the forms it takes', () => {
+    expect(() => parseWeights('model.json')).toThrow(/URL\/model.json#layer_name/);
   });
 });

@@ -1,0 +1,76 @@
+import { createMD5, createSHA256 } from 'hash-wasm';
+import { WeightsError } from '../errors';
+
+/** What a download must match, when known (Keras publishes an MD5 per weights file). */
+export interface Expected {
+  bytes?: number;
+  md5?: string;
+}
+
+export interface Downloaded {
+  blob: Blob;
+  bytes: number;
+  /** Hex SHA-256 of the content: how the cache tells files apart. */
+  sha256: string;
+}
+
+const MB = 1024 * 1024;
+const size = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
+
+/**
+ * Fetches `url` with progress (bytes so far, and the total when the server says it), then checks the
+ * length the server promised and any expected size and MD5. Every failure is a WeightsError saying
+ * what broke: HTTP status, no connection, a connection that broke off, cancellation, a wrong file.
+ */
+export async function download(
+  url: string,
+  options: { expected?: Expected; signal?: AbortSignal; onProgress?: (loaded: number, total: number | null) => void } = {},
+): Promise<Downloaded> {
+  const { expected = {}, signal, onProgress } = options;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (error) {
+    if (signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled`);
+    throw new WeightsError(`could not download ${url}: ${(error as Error).message} (offline, or the server is unreachable)`);
+  }
+  if (!response.ok || !response.body) throw new WeightsError(`could not download ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+  const header = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(header) && header > 0 ? header : (expected.bytes ?? null);
+  const [md5, sha256] = await Promise.all([createMD5(), createSHA256()]);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      md5.update(value);
+      sha256.update(value);
+      loaded += value.byteLength;
+      onProgress?.(loaded, total);
+    }
+  } catch (error) {
+    if (signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled after ${size(loaded)}`);
+    throw new WeightsError(`the download of ${url} broke off after ${size(loaded)}${total ? ` of ${size(total)}` : ''}: ${(error as Error).message}`);
+  }
+  if (Number.isFinite(header) && header > 0 && loaded !== header) {
+    throw new WeightsError(`the download of ${url} is incomplete: ${loaded} of ${header} bytes`);
+  }
+  if (expected.bytes !== undefined && loaded !== expected.bytes) {
+    throw new WeightsError(`${url} has ${loaded} bytes, expected ${expected.bytes}: not the file it should be, or truncated`);
+  }
+  const digest = md5.digest();
+  if (expected.md5 && digest !== expected.md5.toLowerCase()) {
+    throw new WeightsError(`${url} has MD5 ${digest}, expected ${expected.md5}: not the file it should be, or corrupt`);
+  }
+  return { blob: new Blob(chunks as BlobPart[]), bytes: loaded, sha256: sha256.digest() };
+}
+
+/** SHA-256 of a blob the user picked, as the cache keys it. */
+export async function sha256Of(blob: Blob): Promise<string> {
+  const hasher = await createSHA256();
+  hasher.update(new Uint8Array(await blob.arrayBuffer()));
+  return hasher.digest();
+}

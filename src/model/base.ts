@@ -1,0 +1,199 @@
+import * as tf from '@tensorflow/tfjs';
+import { download, type Downloaded, type Expected } from '../data/download';
+import { ConfigError, WeightsError } from '../errors';
+import type { Preprocessing, TrainEventListener } from '../protocol';
+import { getCachedBase, putCachedBase } from '../store/bases';
+import type { BaseRecord, FinetuneStore } from '../store/schema';
+import { knownBackbone, type BaseSource } from './base-source';
+import { loadKerasFile } from './h5-open';
+import { buildVgg16 } from './vgg16';
+
+export interface BaseContext {
+  seed: number;
+  inputSize: number;
+  /** The user's preprocessing setting; 'auto' takes the one that belongs to the weights. */
+  preprocessing: Preprocessing | 'auto';
+  /** The base cache; without one (no IndexedDB), every load downloads. */
+  db?: () => Promise<FinetuneStore>;
+  emit: TrainEventListener;
+  signal?: AbortSignal;
+}
+
+export interface LoadedBase {
+  model: tf.LayersModel;
+  /** Says which base, for the log. */
+  label: string;
+  preprocessing: Preprocessing;
+  inputSize: number;
+  /** The weights' identity (seed or content hash): a resumed run must find the same base. */
+  identity: string;
+  /** Stage 2's first trainable layer when the user named none (VGG16: 15, block5_conv1). */
+  unfreezeFrom: number | string;
+}
+
+const MB = 1024 * 1024;
+const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
+
+function preprocessingFor(ctx: BaseContext, belongs: Preprocessing): Preprocessing {
+  return ctx.preprocessing === 'auto' ? belongs : ctx.preprocessing;
+}
+
+/** A cached copy, or a download with progress events (stored by the caller only once it loads). */
+async function fetchOrCached(url: string, ctx: BaseContext, expected?: Expected): Promise<{ record?: BaseRecord; fresh?: Downloaded }> {
+  const db = ctx.db ? await ctx.db() : null;
+  const record = db ? await getCachedBase(db, url) : undefined;
+  if (record) {
+    ctx.emit({ type: 'info', message: `using the cached copy of ${url} (${(record.bytes / MB).toFixed(1)} MB): no download` });
+    return { record };
+  }
+  ctx.emit({ type: 'info', message: `downloading ${url}...` });
+  const fresh = await download(url, { expected, signal: ctx.signal, onProgress: (loaded, total) => ctx.emit({ type: 'download', url, loaded, total }) });
+  return { fresh };
+}
+
+async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseContext): Promise<LoadedBase> {
+  const model = buildVgg16({ inputSize: ctx.inputSize, init: 'zeros' });
+  try {
+    await loadKerasFile(model, blob, key.startsWith('cached:') ? 'the picked weights file' : key);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return {
+    model,
+    label: `VGG16 with Keras weights from ${key} (${(blob.size / MB).toFixed(1)} MB, sha256 ${sha256.slice(0, 12)})`,
+    preprocessing: preprocessingFor(ctx, 'caffe'),
+    inputSize: ctx.inputSize,
+    identity: `sha256:${sha256}`,
+    unfreezeFrom: 15,
+  };
+}
+
+/** A TF.js layers model from model.json and its shards (as listed in its weights manifest), in memory. */
+async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<tf.LayersModel> {
+  const json = JSON.parse(await files[0]!.blob.text()) as tf.io.ModelJSON;
+  const shards = json.weightsManifest.flatMap((group) => group.paths);
+  const data = await Promise.all(
+    shards.map(async (path) => {
+      const file = files.find((f) => f.name === path);
+      if (!file) throw new WeightsError(`${url} lists weights file ${path}, which is missing`);
+      return file.blob.arrayBuffer();
+    }),
+  );
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: tf.io.concatenateArrayBuffers(data) }),
+    );
+  } catch (error) {
+    throw new WeightsError(`${url} is not a loadable TF.js layers model: ${(error as Error).message}`);
+  }
+}
+
+/** model.json from a URL (or the cache) and every shard it lists, relative to it. */
+async function tfjsFiles(url: string, ctx: BaseContext): Promise<{ files: { name: string; blob: Blob }[]; sha256: string; cached: boolean }> {
+  const { record, fresh } = await fetchOrCached(url, ctx);
+  if (record) return { files: record.files, sha256: record.sha256, cached: true };
+  const json = JSON.parse(await fresh!.blob.text()) as tf.io.ModelJSON;
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths).map(async (path) => ({ name: path, blob: (await download(new URL(path, url).href, { signal: ctx.signal })).blob })),
+  );
+  return { files: [{ name: fileName(url), blob: fresh!.blob }, ...shards], sha256: fresh!.sha256, cached: false };
+}
+
+/** A TF.js layers model (model.json first in `files`) cut at `layer`, as a base. */
+async function tfjsBase(url: string, layer: string, files: { name: string; blob: Blob }[], sha256: string, ctx: BaseContext): Promise<LoadedBase> {
+  const full = await layersModelOf(url, files);
+  const cut = full.layers.find((l) => l.name === layer);
+  if (!cut) {
+    full.dispose();
+    throw new WeightsError(`${url} has no layer '${layer}'; its layers are ${full.layers.map((l) => l.name).join(', ')}`);
+  }
+  const model = tf.model({ inputs: full.inputs, outputs: cut.output as tf.SymbolicTensor, name: 'base' });
+  for (const unused of full.layers.filter((l) => !model.layers.includes(l))) unused.dispose();
+  const [, height, width] = full.inputs[0]!.shape;
+  if (height && width && height !== width) throw new WeightsError(`${url} takes ${height}x${width} images; only square inputs are supported`);
+  const known = knownBackbone(url);
+  if (ctx.preprocessing === 'auto' && !known) {
+    model.dispose();
+    throw new ConfigError(`${url} is not a backbone this tool knows: say which preprocessing it expects (preprocessing caffe, tf or unit)`);
+  }
+  return {
+    model,
+    label: `${known?.name ?? 'TF.js layers model'} from ${url}, cut at ${layer} (sha256 ${sha256.slice(0, 12)})`,
+    preprocessing: preprocessingFor(ctx, known?.preprocessing ?? 'unit'),
+    inputSize: height ?? ctx.inputSize,
+    identity: `sha256:${sha256}`,
+    unfreezeFrom: known?.unfreezeFrom ?? layer,
+  };
+}
+
+/**
+ * Builds the base a config asks for: an untrained VGG16 (seeded), Keras .h5 weights onto VGG16, or a
+ * TF.js layers model cut at a layer. Downloads go to the base cache only after they loaded, so a
+ * broken or wrong file leaves nothing behind.
+ */
+export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<LoadedBase> {
+  switch (source.kind) {
+    case 'random':
+      return {
+        model: buildVgg16({ inputSize: ctx.inputSize, init: { seed: ctx.seed } }),
+        label: `VGG16, NOT pretrained: seeded random weights (seed ${ctx.seed})`,
+        preprocessing: preprocessingFor(ctx, 'unit'),
+        inputSize: ctx.inputSize,
+        identity: `random:${ctx.seed}`,
+        unfreezeFrom: 15,
+      };
+    case 'cached': {
+      const key = `cached:${source.sha256}`;
+      const record = ctx.db ? await getCachedBase(await ctx.db(), key) : undefined;
+      if (!record) throw new WeightsError(`the picked weights (${key}) are no longer cached: pick them again`);
+      if (record.kind === 'keras-h5') return kerasBase(key, record.files[0]!.blob, record.sha256, ctx);
+      if (!source.layer) throw new ConfigError(`the picked TF.js model needs a layer to cut at: weights ${key}#layer_name`);
+      return tfjsBase(`the picked ${record.files[0]!.name}`, source.layer, record.files, record.sha256, ctx);
+    }
+    case 'keras-h5': {
+      const { record, fresh } = await fetchOrCached(source.url, ctx, source.expected);
+      const blob = record?.files[0]!.blob ?? fresh!.blob;
+      const base = await kerasBase(source.url, blob, record?.sha256 ?? fresh!.sha256, ctx);
+      if (fresh && ctx.db) {
+        await putCachedBase(await ctx.db(), { key: source.url, kind: 'keras-h5', files: [{ name: fileName(source.url), blob }], sha256: fresh.sha256, bytes: fresh.bytes, addedAt: Date.now() });
+      }
+      return base;
+    }
+    case 'tfjs': {
+      const { files, sha256, cached } = await tfjsFiles(source.url, ctx);
+      const base = await tfjsBase(source.url, source.layer, files, sha256, ctx);
+      if (ctx.db && !cached) {
+        const bytes = files.reduce((n, f) => n + f.blob.size, 0);
+        await putCachedBase(await ctx.db(), { key: source.url, kind: 'tfjs', files, sha256, bytes, addedAt: Date.now() });
+      }
+      return base;
+    }
+  }
+}
+
+/**
+ * Picked weights: one Keras .h5 file, or a TF.js model.json with its shards. They are cached only once
+ * they load (onto VGG16, or as a layers model); returns the cache key, the `weights` setting (a TF.js
+ * model's needs `#layer_name` after it).
+ */
+export async function cachePickedWeights(db: FinetuneStore, files: { name: string; blob: Blob }[], sha256: (blob: Blob) => Promise<string>): Promise<string> {
+  const json = files.find((f) => f.name.endsWith('.json'));
+  const main = json ?? files.find((f) => f.name.toLowerCase().endsWith('.h5'));
+  if (!main) throw new WeightsError(`pick one Keras .h5 file, or a model.json with its weight files (got ${files.map((f) => f.name).join(', ')})`);
+  const hash = await sha256(main.blob);
+  if (json) {
+    const ordered = [json, ...files.filter((f) => f !== json)];
+    (await layersModelOf(json.name, ordered)).dispose();
+    await putCachedBase(db, { key: `cached:${hash}`, kind: 'tfjs', files: ordered, sha256: hash, bytes: files.reduce((n, f) => n + f.blob.size, 0), addedAt: Date.now() });
+  } else {
+    const model = buildVgg16({ inputSize: 32, init: 'zeros' });
+    try {
+      await loadKerasFile(model, main.blob, main.name);
+    } finally {
+      model.dispose();
+    }
+    await putCachedBase(db, { key: `cached:${hash}`, kind: 'keras-h5', files: [main], sha256: hash, bytes: main.blob.size, addedAt: Date.now() });
+  }
+  return `cached:${hash}`;
+}
