@@ -37,6 +37,8 @@ export interface ServeOptions {
   datasetDir?: string;
   /** PUT /output/model.json and /output/weights.bin land here. */
   outputDir?: string;
+  /** 0 (default): any free port. */
+  port?: number;
 }
 
 export interface LocalServer {
@@ -128,7 +130,10 @@ export async function startServer(options: ServeOptions): Promise<LocalServer> {
       res.end(error.message);
     });
   });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', ready);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -149,7 +149,16 @@ export interface StageResult {
   report: ClassificationReport | null;
   /** confusion[true][predicted] */
   confusion: number[][] | null;
+  /** Held-out images the model got wrong (class indices), for a gallery. */
+  misclassified: { path: string; truth: number; predicted: number }[];
   trainableFrom: number;
+}
+
+/** The classes a model gives an image, most likely first. */
+export interface Prediction {
+  name: string;
+  top: { className: string; probability: number }[];
+  error: string | null;
 }
 
 export type TrainEvent =

@@ -13,7 +13,7 @@ import { sha256Of } from '../src/data/download';
 import { cachePickedWeights } from '../src/model/base';
 import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
-import type { BackendName, DatasetItem, DecodedImage, ExportedModel, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
+import type { BackendName, DatasetItem, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
 import { createProject, deleteProject, listProjects, runsOfProject, type ProjectSummary } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
@@ -109,6 +109,13 @@ const api = {
   runFeatures(): Promise<StageResult> {
     const session = current();
     return training(() => session.runFeatures(), () => true);
+  },
+  /** Top classes of each image, from the session's model. */
+  predict(images: { name: string; blob: Blob }[], top = 3): Promise<Prediction[]> {
+    return current().predict(images, top);
+  },
+  setUnfreezeFrom(layer: number | string): number {
+    return current().setUnfreezeFrom(layer);
   },
   pause(): void {
     current().control.pause();

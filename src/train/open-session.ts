@@ -86,7 +86,12 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
       broadcastingEmit,
       { sink, policy, db },
     );
-    if (store && projectId) await updateProject(store, projectId, { status: session.prepared.finished ? 'done' : 'training' });
+    if (store && projectId) {
+      // The project remembers the settings it last trained with (a resumed run keeps its checkpoint's).
+      const { preprocessing, ...settings } = session.prepared.config;
+      const config = { ...settings, preprocessing: input.resume ? project!.config.preprocessing : (input.config?.preprocessing ?? project!.config.preprocessing) };
+      await updateProject(store, projectId, { status: session.prepared.finished ? 'done' : 'training', config });
+    }
     let finished = false;
     const finish = async (outcome: string): Promise<void> => {
       if (finished) return;

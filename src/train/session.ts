@@ -16,6 +16,7 @@ import type {
   EffectiveConfig,
   ExportedModel,
   LayerFingerprint,
+  Prediction,
   PrepareResult,
   RecipeResult,
   SkippedFile,
@@ -28,8 +29,8 @@ import { encodeModelWeights, encodeOptimizer, restoreModelWeights, type Checkpoi
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
 import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
-import { classificationReport, confusionMatrix } from './metrics';
-import { runStage, type StageContext, type StagePosition, type StageResume } from './stage';
+import { predictImages } from './predict';
+import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
   config: TrainConfigInput;
@@ -288,11 +289,10 @@ export class TrainingSession {
     const labels = (indices: number[]): number[] => indices.map((i) => data.labels[i]!);
     emit({ type: 'info', message: `training logistic regression on ${train.shape[0]} x ${train.shape[1]} features...` });
     const logistic = await fitLogistic(train, labels(split.train), data.classes.length, { ...LOGISTIC_DEFAULTS, seed: config.seed, ...settings });
-    let result: StageResult = { stage: 1, history: [], report: null, confusion: null, trainableFrom: this.headStart };
+    let result: StageResult = { stage: 1, history: [], report: null, confusion: null, misclassified: [], trainableFrom: this.headStart };
     if (test) {
       const predicted = tf.tidy(() => (logistic.predict(test) as tf.Tensor).argMax(1).dataSync() as Int32Array);
-      const confusion = confusionMatrix(labels(split.test), predicted, data.classes.length);
-      result = { ...result, report: classificationReport(confusion, data.classes), confusion };
+      result = { ...result, ...scoreHeldOut({ truth: labels(split.test), predicted }, split.test, data) };
     }
     this.disposeFeatureModel();
     this.featureModel = featureClassifier(base, logistic);
@@ -300,6 +300,21 @@ export class TrainingSession {
     tf.dispose([train, ...(test ? [test] : [])]);
     logistic.dispose();
     return result;
+  }
+
+  /** The `top` most likely classes of each image, from the trained model (or the features baseline's). */
+  predict(images: { name: string; blob: Blob }[], top = 3): Promise<Prediction[]> {
+    const { config, prepared } = this;
+    return predictImages(this.featureModel ?? this.model, images, { inputSize: config.inputSize, preprocessing: config.preprocessing, classes: prepared.classes, top });
+  }
+
+  /** Moves stage 2's unfreeze point (by index or name) while stage 2 has not started. */
+  setUnfreezeFrom(layer: number | string): number {
+    if (this.stages.some((s) => s.stage === 2) || this.resume?.stage === 2) throw new ConfigError('stage 2 has started: its unfreeze point is fixed');
+    const index = layerIndex(this.model, layer);
+    if (index >= this.headStart) throw new ConfigError(`layer ${layer} is in the head: stage 2 unfreezes base layers, 0-${this.headStart - 1}`);
+    this.config.unfreezeFrom = index;
+    return index;
   }
 
   fingerprints(): Promise<LayerFingerprint[]> {

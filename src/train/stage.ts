@@ -118,6 +118,19 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
   return result;
 }
 
+/** Report, confusion matrix and the wrong ones, from predictions on the held-out images. */
+export function scoreHeldOut(
+  held: { truth: ArrayLike<number>; predicted: ArrayLike<number> },
+  indices: readonly number[],
+  data: PixelDataset,
+): Pick<StageResult, 'report' | 'confusion' | 'misclassified'> {
+  const confusion = confusionMatrix(held.truth, held.predicted, data.classes.length);
+  const misclassified = indices
+    .map((index, i) => ({ path: data.paths[index]!, truth: held.truth[i]!, predicted: held.predicted[i]! }))
+    .filter((m) => m.truth !== m.predicted);
+  return { report: classificationReport(confusion, data.classes), confusion, misclassified };
+}
+
 /** The classification report on the held-out images; reuses the last epoch's validation pass when there was one. */
 async function reportStage(
   ctx: StageContext,
@@ -125,8 +138,7 @@ async function reportStage(
   lastValidation: Evaluation | null,
 ): Promise<StageResult> {
   const { model, data, split, config } = ctx;
-  if (!split.test.length) return { ...base, report: null, confusion: null };
+  if (!split.test.length) return { ...base, report: null, confusion: null, misclassified: [] };
   const final = lastValidation ?? (await evaluate(model, data, split.test, config.batchSize, config.preprocessing));
-  const confusion = confusionMatrix(final.truth, final.predicted, data.classes.length);
-  return { ...base, report: classificationReport(confusion, data.classes), confusion };
+  return { ...base, ...scoreHeldOut(final, split.test, data) };
 }

@@ -1,0 +1,54 @@
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+/** The demo as a person sees it: the element's controls by their labels and texts. */
+export class DemoPage {
+  readonly trainer: Locator;
+
+  constructor(readonly page: Page) {
+    this.trainer = page.locator('finetune-trainer').first();
+    page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
+    page.on('dialog', (dialog) => {
+      throw new Error(`unexpected dialog: ${dialog.message()}`);
+    });
+  }
+
+  async open(url: string): Promise<void> {
+    await this.page.goto(`${url}/`);
+    await expect(this.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
+  }
+
+  /** Fills the settings form by its labels (a select for the backend). */
+  async configure(values: Record<string, string>): Promise<void> {
+    for (const [label, value] of Object.entries(values)) {
+      const field = this.trainer.getByLabel(label, { exact: true });
+      if (label === 'Backend') await field.selectOption(value);
+      else await field.fill(value);
+    }
+  }
+
+  button(name: string | RegExp): Locator {
+    return this.trainer.getByRole('button', { name });
+  }
+
+  /** The text beside a progress bar ('2 of 10'). */
+  barText(label: 'Stage' | 'Epoch' | 'Batch'): Locator {
+    return this.trainer.locator('.bar', { has: this.page.getByText(label, { exact: true }) }).locator('span');
+  }
+
+  async screenshot(name: string): Promise<void> {
+    await this.page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
+  }
+
+  /** A solid black PNG, made by the browser's own encoder. */
+  async blackPng(size: number): Promise<Buffer> {
+    const bytes = await this.page.evaluate(async (s) => {
+      const canvas = new OffscreenCanvas(s, s);
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#000';
+      context.fillRect(0, 0, s, s);
+      return [...new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer())];
+    }, size);
+    return Buffer.from(bytes);
+  }
+}

@@ -1,0 +1,199 @@
+import * as tf from '@tensorflow/tfjs';
+import { unzipSync, strFromU8 } from 'fflate';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DemoPage } from './demo-page';
+import { startServer } from '../../cli/server';
+import { APP, expect, sampleSubset, test } from './fixtures';
+
+// A person's first run of the demo, at a small size on wasm: 3 classes of 8 images, 18 of them trained
+// in 3 batches of 6, 6 held out.
+const CLASSES = ['daisy', 'rose', 'sunflower'];
+const HEAD_EPOCHS = 20;
+const SETTINGS = { 'Image size (px)': '32', 'Batch size': '6', 'Stage 1 epochs': String(HEAD_EPOCHS), 'Stage 2 epochs': '2', Backend: 'wasm' };
+
+test('import by the folder picker, train, reload mid-run, resume, read the results and export a model TF.js loads', async ({ page, server, dataRoot }) => {
+  test.setTimeout(6 * 60_000);
+  const folder = join(dataRoot, 'ui-flowers');
+  await sampleSubset(folder, CLASSES, 8);
+  const demo = new DemoPage(page);
+  await demo.open(server.url);
+  await demo.screenshot('1-empty');
+
+  // Keyboard only: the drop zone opens the folder picker with Enter.
+  await demo.trainer.getByLabel('Project name').fill('ui-flowers');
+  const chooser = page.waitForEvent('filechooser');
+  await demo.trainer.getByRole('button', { name: /Drop a folder/ }).focus();
+  await page.keyboard.press('Enter');
+  await (await chooser).setFiles(folder);
+  await expect(demo.trainer.getByRole('heading', { name: 'ui-flowers: 24 images in 3 classes' })).toBeVisible({ timeout: 60_000 });
+  for (const name of CLASSES) await expect(demo.trainer.locator('.classes li', { hasText: name })).toContainText('8 images');
+  await demo.configure(SETTINGS);
+  await demo.screenshot('2-imported');
+
+  await demo.button('Start training').click();
+  await expect(demo.trainer.getByText(/^Backend: wasm/)).toBeVisible({ timeout: 60_000 });
+  await expect(demo.barText('Epoch')).toHaveText(/^([4-9]|1\d) of 20$/, { timeout: 120_000 });
+  await demo.screenshot('3-training');
+
+  // Reload mid-run: the project is listed with its checkpoint, and training resumes from it.
+  await page.reload();
+  await expect(demo.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
+  const listed = page.locator('#projects li', { hasText: 'ui-flowers' });
+  await expect(listed).toContainText('stage 1');
+  await listed.getByRole('button', { name: 'Open' }).click();
+  // The form shows the project's own settings again, not the page's defaults.
+  for (const [label, value] of Object.entries(SETTINGS)) await expect(demo.trainer.getByLabel(label, { exact: true })).toHaveValue(value);
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    Object.assign(window, { epochsSeen: seen });
+    document.addEventListener('finetune-epoch', (e) => {
+      const { stage, epoch } = (e as Event & { detail: { stage: number; epoch: number } }).detail;
+      if (stage === 1) seen.push(epoch);
+    });
+  });
+  await demo.button(/^Resume \(stage 1/).click();
+  await expect(demo.trainer.getByRole('heading', { name: /^After stage 2 \(fine-tuned\): accuracy/ })).toBeVisible({ timeout: 180_000 });
+  await expect(demo.trainer.getByRole('status')).toHaveText('Training finished.');
+  const resumedEpochs = await page.evaluate(() => (window as unknown as { epochsSeen: number[] }).epochsSeen);
+  expect(resumedEpochs[0]).toBeGreaterThan(1); // continued, not restarted
+  expect(resumedEpochs.at(-1)).toBe(HEAD_EPOCHS);
+
+  // The report, the confusion matrix and a gallery that agrees with it.
+  const finished = demo.trainer.getByRole('region', { name: 'After stage 2 (fine-tuned)' });
+  const report = finished.locator('table[part=report]');
+  for (const name of [...CLASSES, 'accuracy', 'macro avg', 'weighted avg']) await expect(report.getByRole('rowheader', { name, exact: true })).toBeVisible();
+  const matrix = (await finished.locator('table[part=confusion] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent))))) as number[][];
+  expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(6);
+  const wrong = matrix.flatMap((row, i) => row.filter((_, j) => j !== i)).reduce((a, b) => a + b, 0);
+  if (wrong) await expect(finished.locator('figure.miss img')).toHaveCount(wrong);
+  else await expect(finished.getByText('No held-out image was misclassified.')).toBeVisible();
+  await demo.screenshot('4-finished');
+
+  // Predict on a black image in the page, then load the downloaded model with plain TF.js here and compare.
+  await demo.trainer.locator('#predict-files').setInputFiles({ name: 'black.png', mimeType: 'image/png', buffer: await demo.blackPng(48) });
+  const prediction = demo.trainer.locator('.predictions li', { hasText: 'black.png' });
+  await expect(prediction).toContainText('%', { timeout: 60_000 });
+  const [top] = (await prediction.locator('span').allTextContents()).map((t) => t.match(/^(\S+) ([\d.]+)%$/)!);
+  const download = page.waitForEvent('download');
+  await demo.button('Download model (.zip)').click();
+  const zipPath = test.info().outputPath('model.zip');
+  await (await download).saveAs(zipPath);
+  const files = unzipSync(new Uint8Array(await readFile(zipPath)));
+  const modelJson = JSON.parse(strFromU8(files['model.json']!)) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const weights = files[modelJson.weightsManifest[0]!.paths[0]!]!;
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0]!.weights, weightData: weights.slice().buffer }));
+  const probabilities = tf.tidy(() => (model.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor).dataSync());
+  model.dispose();
+  const best = probabilities.indexOf(Math.max(...probabilities));
+  expect(top![1]).toBe(CLASSES[best]);
+  expect(Math.abs(Number(top![2]) - probabilities[best]! * 100)).toBeLessThanOrEqual(0.051);
+  await demo.screenshot('5-predicted');
+});
+
+test('after one visit the demo reloads and trains with the server gone and the browser offline', async ({ page, context }) => {
+  const own = await startServer({ appDir: APP });
+  const demo = new DemoPage(page);
+  await demo.open(own.url);
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null);
+  await own.close();
+  await context.setOffline(true);
+
+  await page.reload();
+  await expect(demo.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
+  await page.getByRole('button', { name: 'Use the sample dataset' }).click();
+  await expect(demo.trainer.getByRole('heading', { name: 'flowers4 sample: 160 images in 4 classes' })).toBeVisible({ timeout: 60_000 });
+  await demo.configure({ 'Image size (px)': '32', 'Batch size': '8', 'Stage 1 epochs': '1', 'Stage 2 epochs': '1', Backend: 'wasm' });
+  await demo.button('Start training').click();
+  await expect(demo.trainer.getByRole('heading', { name: /^After stage 2 \(fine-tuned\): accuracy/ })).toBeVisible({ timeout: 180_000 });
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  await demo.screenshot('offline-finished');
+});
+
+/** What a page listening on `document` hears from every element: target, type and the detail's key facts. */
+interface Heard {
+  target: string;
+  type: string;
+  stage?: number;
+  phase?: string;
+  epoch?: number | null;
+  done?: number;
+  total?: number | null;
+  name?: string;
+  classes?: string[];
+}
+
+test('events bubble out in order with typed details, and two elements train two projects independently', async ({ page, server }) => {
+  const demo = new DemoPage(page);
+  await demo.open(server.url);
+  const XSS = '<img src=x onerror=alert(1)>';
+  await page.evaluate(async (xss) => {
+    const heard: Heard[] = [];
+    Object.assign(window, { heard });
+    for (const type of ['finetune-progress', 'finetune-epoch', 'finetune-stage', 'finetune-complete', 'finetune-error'] as const) {
+      document.addEventListener(type, (e) => {
+        const d = (e as Event & { detail: Record<string, unknown> }).detail;
+        const stages = (d['stages'] as { report: { classes: { className: string }[] } }[] | undefined) ?? [];
+        heard.push({
+          target: (e.target as HTMLElement).id,
+          type,
+          ...(typeof d['stage'] === 'number' && { stage: d['stage'] }),
+          ...(typeof d['phase'] === 'string' && { phase: d['phase'] }),
+          ...('epoch' in d && { epoch: d['epoch'] as number | null }),
+          ...(type === 'finetune-progress' && { done: d['done'] as number, total: d['total'] as number | null }),
+          ...(type === 'finetune-error' && { name: d['name'] as string }),
+          ...(stages.length && { classes: stages.at(-1)!.report.classes.map((c) => c.className) }),
+        });
+      });
+    }
+    const second = Object.assign(document.createElement('finetune-trainer'), { id: 'second' });
+    document.querySelector('main')!.append(second);
+    const index = (await (await fetch('samples/flowers4/index.json')).json()) as { files: string[] };
+    const pick = async (cls: string, as: string) =>
+      Promise.all(index.files.filter((f) => f.startsWith(`${cls}/`)).slice(0, 8).map(async (f) => ({ path: f.replace(cls, as), blob: await (await fetch(`samples/flowers4/${f}`)).blob() })));
+    const first = document.querySelector<HTMLElementTagNameMap['finetune-trainer']>('#trainer')!;
+    for (const el of [first, second]) Object.assign(el, { inputSize: 32, batchSize: 4, headEpochs: 2, finetuneEpochs: 1, backend: 'wasm' });
+    await first.importDataset('two-a', { files: [...(await pick('daisy', 'daisy')), ...(await pick('rose', 'rose'))] });
+    await second.importDataset('two-b', { files: [...(await pick('bluebell', xss)), ...(await pick('sunflower', 'sunflower'))] });
+    await Promise.all([first.start(), second.start()]);
+  }, XSS);
+  // A hostile folder name is shown as text: no image element made from it, no script run (a dialog fails the test).
+  const second = page.locator('#second');
+  await expect(second.getByText(XSS, { exact: true }).first()).toBeVisible();
+  expect(await second.locator('img[src="x"]').count()).toBe(0);
+  await demo.screenshot('two-elements');
+
+  const heard = await page.evaluate(() => (window as unknown as { heard: Heard[] }).heard);
+  const expected = { trainer: ['daisy', 'rose'], second: ['sunflower', XSS].sort() };
+  for (const [target, classes] of Object.entries(expected)) {
+    const mine = heard.filter((h) => h.target === target);
+    const milestones = mine.filter((h) => h.type !== 'finetune-progress').map((h) => `${h.type.slice(9)} ${h.stage ?? ''}${h.phase ? ` ${h.phase}` : ''}${h.type === 'finetune-epoch' ? ` ${h.epoch}` : ''}`.trim());
+    expect(milestones).toEqual(['stage 1 start', 'epoch 1 1', 'epoch 1 2', 'stage 1 end', 'stage 2 start', 'epoch 2 1', 'stage 2 end', 'complete']);
+    const training = mine.filter((h) => h.type === 'finetune-progress' && h.phase === 'train');
+    expect(training.length).toBeGreaterThan(0);
+    for (const p of training) expect(p.done).toBeLessThanOrEqual(p.total!);
+    // Each element's report names its own project's classes.
+    expect(mine.find((h) => h.type === 'finetune-complete')!.classes).toEqual(classes);
+    expect(mine.filter((h) => h.type === 'finetune-error')).toEqual([]);
+  }
+
+  // Cancelling a run ends it with a finetune-error named CancelledError.
+  await page.evaluate(async () => {
+    const first = document.querySelector<HTMLElementTagNameMap['finetune-trainer']>('#trainer')!;
+    let cancelled = false;
+    first.addEventListener('finetune-progress', (e) => {
+      if (e.detail.phase !== 'train' || cancelled) return;
+      cancelled = true;
+      void first.cancel();
+    });
+    await first.start();
+  });
+  const errors = (await page.evaluate(() => (window as unknown as { heard: Heard[] }).heard)).filter((h) => h.type === 'finetune-error');
+  expect(errors).toEqual([{ target: 'trainer', type: 'finetune-error', name: 'CancelledError' }]);
+  await expect(demo.trainer.getByRole('alert')).toContainText('CancelledError');
+
+  // Themed from the page: a custom property on the element and a ::part rule.
+  await page.addStyleTag({ content: 'finetune-trainer { --ft-accent: rgb(200, 0, 0); } finetune-trainer::part(settings) { border-color: rgb(0, 128, 0); }' });
+  expect(await demo.button('Start training').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(200, 0, 0)');
+  expect(await demo.trainer.locator('section[part=settings]').evaluate((s) => getComputedStyle(s).borderTopColor)).toBe('rgb(0, 128, 0)');
+});

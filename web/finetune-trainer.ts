@@ -1,0 +1,414 @@
+// <finetune-trainer>: fine-tune a CNN on your own image folders, in the browser. One import:
+//   import 'finetune-trainer/web/finetune-trainer';
+//   <finetune-trainer head-epochs="25" finetune-epochs="100"></finetune-trainer>
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { RECIPE_DEFAULTS, type TrainConfigInput } from '../src/config';
+import type { BackendPreference, Prediction, TrainConfig } from '../src/protocol';
+import { reportsCsv } from '../src/train/report-export';
+import { TrainingController, type ImportSource } from './training-controller';
+import { datasetView } from './views/dataset-view';
+import './views/ft-chart';
+import { importView } from './views/import-view';
+import { layersView } from './views/layers-view';
+import { progressView } from './views/progress-view';
+import { resultsView } from './views/results-view';
+import { settingsView } from './views/settings-view';
+import { styles } from './views/styles';
+import { useView } from './views/use-view';
+
+export * from './events';
+
+function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Drop in, pick a folder of class folders, train. Attributes set the recipe's numbers (the form edits
+ * the same properties); methods drive it from code; `finetune-*` events report what happens.
+ *
+ * @attr project - the stored project to show and train (its id)
+ * @attr base - 'vgg16' (default), or a TF.js layers model as URL/model.json#layer
+ * @attr weights - VGG16's weights: random (default), imagenet, a Keras .h5 URL, or cached:<sha256>
+ * @attr input-size - square input side in pixels (224 in the recipe; 32 and up)
+ * @attr head-units - hidden units of the new head (256)
+ * @attr head-epochs - stage 1 epochs (25)
+ * @attr finetune-epochs - stage 2 epochs (100)
+ * @attr head-lr - stage 1 RMSprop learning rate (0.001)
+ * @attr finetune-lr - stage 2 SGD learning rate (0.001)
+ * @attr batch-size - images per batch (32)
+ * @attr unfreeze-from - the first base layer stage 2 trains, by index or name (15, block5_conv1)
+ * @attr backend - auto (measured), webgpu, webgl, wasm or cpu
+ * @csspart import - the image import panel
+ * @csspart dataset - the imported classes with counts and thumbnails
+ * @csspart settings - the settings form
+ * @csspart layers - the layer table
+ * @csspart progress - progress bars and controls
+ * @csspart charts - loss and accuracy charts
+ * @csspart results - a finished stage's report, confusion matrix and gallery
+ * @csspart report - a classification report table
+ * @csspart confusion - a confusion matrix heat map
+ * @csspart gallery - misclassified held-out images
+ * @csspart predict - classifying new images
+ * @csspart export - the download buttons
+ * @cssprop --ft-accent - the accent colour (buttons, bars, correct predictions)
+ * @cssprop --ft-bg - the background
+ * @cssprop --ft-fg - the text colour
+ * @cssprop --ft-muted - secondary text
+ * @cssprop --ft-border - borders of panels and tables
+ * @cssprop --ft-surface - shaded backgrounds (log, drop zone)
+ * @cssprop --ft-danger - errors and wrong predictions
+ * @cssprop --ft-warn - warnings about the dataset
+ * @cssprop --ft-radius - corner radius of panels
+ * @cssprop --ft-font - the font
+ * @fires {FinetuneEvent<'finetune-progress'>} finetune-progress - decoding, downloading and batches, a few times a second
+ * @fires {FinetuneEvent<'finetune-epoch'>} finetune-epoch - after each epoch, with its metrics
+ * @fires {FinetuneEvent<'finetune-stage'>} finetune-stage - when a stage starts and ends (with its report)
+ * @fires {FinetuneEvent<'finetune-complete'>} finetune-complete - when both stages are done
+ * @fires {FinetuneEvent<'finetune-error'>} finetune-error - when something fails (name and message)
+ */
+export class FinetuneTrainer extends LitElement {
+  static override styles = [
+    styles,
+    css`
+      .drop {
+        border: 2px dashed var(--ft-border);
+        border-radius: var(--ft-radius);
+        padding: 22px;
+        text-align: center;
+        color: var(--ft-muted);
+        margin: 10px 0;
+      }
+      .drop.small {
+        padding: 12px;
+      }
+      .drop.over {
+        border-color: var(--ft-accent);
+        background: var(--ft-surface);
+      }
+      .button-like {
+        display: inline-block;
+        padding: 6px 14px;
+        border: 1px solid var(--ft-accent);
+        border-radius: 6px;
+        color: var(--ft-accent);
+        cursor: pointer;
+      }
+      .button-like:focus-within {
+        outline: 3px solid color-mix(in srgb, var(--ft-accent) 45%, transparent);
+      }
+      .button-like input {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        opacity: 0;
+      }
+      .classes {
+        list-style: none;
+        padding: 0;
+        margin: 0;
+      }
+      .classes li {
+        display: flex;
+        gap: 10px;
+        align-items: center;
+        padding: 3px 0;
+      }
+      .class-name {
+        font-weight: 600;
+        min-width: 120px;
+      }
+      .thumbs img,
+      .gallery img {
+        object-fit: cover;
+        border-radius: 4px;
+        margin-right: 2px;
+      }
+      .fields {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
+        gap: 10px 16px;
+      }
+      .field {
+        display: flex;
+        flex-direction: column;
+      }
+      .field input,
+      .field select {
+        font: inherit;
+        padding: 4px 6px;
+      }
+      .bar {
+        display: grid;
+        grid-template-columns: 70px 1fr 260px;
+        gap: 8px;
+        align-items: center;
+      }
+      progress {
+        width: 100%;
+        accent-color: var(--ft-accent);
+      }
+      .charts {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 16px;
+      }
+      .results-grid {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 24px;
+        align-items: flex-start;
+      }
+      caption {
+        text-align: left;
+        font-weight: 600;
+        padding-bottom: 4px;
+      }
+      .confusion td {
+        min-width: 34px;
+        text-align: center;
+      }
+      .gallery {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px;
+        margin: 12px 0 0;
+      }
+      .gallery > figcaption {
+        width: 100%;
+        font-weight: 600;
+      }
+      .miss {
+        margin: 0;
+        width: 80px;
+        font-size: 12px;
+      }
+      .bad {
+        color: var(--ft-danger);
+      }
+      tr.unfreeze td {
+        border-top: 2px solid var(--ft-accent);
+      }
+      .log {
+        max-height: 220px;
+        overflow: auto;
+        background: var(--ft-surface);
+        padding: 8px;
+        font-size: 12px;
+      }
+      .toolbar {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        margin-bottom: 12px;
+      }
+    `,
+  ];
+
+  static override properties = {
+    project: { type: String, reflect: true },
+    base: { type: String },
+    weights: { type: String },
+    inputSize: { type: Number, attribute: 'input-size' },
+    headUnits: { type: Number, attribute: 'head-units' },
+    headEpochs: { type: Number, attribute: 'head-epochs' },
+    finetuneEpochs: { type: Number, attribute: 'finetune-epochs' },
+    headLr: { type: Number, attribute: 'head-lr' },
+    finetuneLr: { type: Number, attribute: 'finetune-lr' },
+    batchSize: { type: Number, attribute: 'batch-size' },
+    unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
+    backend: { type: String },
+  };
+
+  /** The stored project to show and train (its id); set by importing, or from outside. */
+  declare project: string;
+  /** 'vgg16', or a TF.js layers model as URL/model.json#layer. */
+  declare base: string;
+  /** For VGG16: random, imagenet, a Keras .h5 URL, or cached:<sha256>. */
+  declare weights: string;
+  declare inputSize: number;
+  declare headUnits: number;
+  declare headEpochs: number;
+  declare finetuneEpochs: number;
+  declare headLr: number;
+  declare finetuneLr: number;
+  declare batchSize: number;
+  declare unfreezeFrom: string;
+  declare backend: BackendPreference;
+
+  readonly controller = new TrainingController(this);
+
+  constructor() {
+    super();
+    const d = RECIPE_DEFAULTS;
+    Object.assign(this, {
+      project: '',
+      base: 'vgg16',
+      weights: d.weights,
+      inputSize: d.inputSize,
+      headUnits: d.headUnits,
+      headEpochs: d.head.epochs,
+      finetuneEpochs: d.finetune.epochs,
+      headLr: d.head.learningRate,
+      finetuneLr: d.finetune.learningRate,
+      batchSize: d.batchSize,
+      unfreezeFrom: String(d.unfreezeFrom),
+      backend: d.backend,
+    });
+  }
+
+  /** The settings as the trainer takes them. */
+  trainConfig(): TrainConfigInput {
+    const unfreeze = /^\d+$/.test(this.unfreezeFrom) ? Number(this.unfreezeFrom) : this.unfreezeFrom;
+    return {
+      weights: this.base && this.base !== 'vgg16' ? this.base : this.weights,
+      inputSize: this.inputSize,
+      headUnits: this.headUnits,
+      batchSize: this.batchSize,
+      unfreezeFrom: unfreeze,
+      backend: this.backend,
+      head: { epochs: this.headEpochs, learningRate: this.headLr },
+      finetune: { epochs: this.finetuneEpochs, learningRate: this.finetuneLr },
+    };
+  }
+
+  /** Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
+  applyConfig(config: TrainConfig): void {
+    const weightsIsBase = config.weights.includes('#');
+    Object.assign(this, {
+      base: weightsIsBase ? config.weights : 'vgg16',
+      weights: weightsIsBase ? this.weights : config.weights,
+      inputSize: config.inputSize,
+      headUnits: config.headUnits,
+      batchSize: config.batchSize,
+      unfreezeFrom: String(config.unfreezeFrom),
+      backend: config.backend,
+      headEpochs: config.head.epochs,
+      headLr: config.head.learningRate,
+      finetuneEpochs: config.finetune.epochs,
+      finetuneLr: config.finetune.learningRate,
+    });
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('project') && this.project && this.project !== this.controller.project?.id) void this.controller.loadProject(this.project);
+  }
+
+  /** Trains the project from the start (or, with `resume`, from its last checkpoint). */
+  start(resume = false): Promise<void> {
+    return this.controller.start(resume);
+  }
+  pause(): Promise<void> {
+    return this.controller.pause();
+  }
+  resume(): Promise<void> {
+    return this.controller.resume();
+  }
+  cancel(): Promise<void> {
+    return this.controller.cancel();
+  }
+  /** The top 3 classes of each image, from the trained model. */
+  predict(images: File[]): Promise<Prediction[]> {
+    return this.controller.predict(images);
+  }
+  /** The trained model, zipped: model.json and weights.bin, as tf.loadLayersModel reads them. */
+  export(): Promise<Blob> {
+    return this.controller.exportModel();
+  }
+
+  private closeProject(): void {
+    this.project = '';
+    this.controller.closeProject();
+  }
+
+  /** Imports files (with their class-folder paths), a zip or a directory as a new project, and opens it. */
+  async importDataset(name: string, source: ImportSource): Promise<string | null> {
+    const id = await this.controller.importInto(name, source);
+    if (id) this.project = id;
+    return id;
+  }
+
+  private async downloadModel(): Promise<void> {
+    download(await this.export(), `${this.controller.project?.name ?? 'model'}-tfjs.zip`);
+  }
+
+  private downloadReport(format: 'json' | 'csv'): void {
+    const c = this.controller;
+    const name = `${c.project?.name ?? 'report'}-report.${format}`;
+    const body = format === 'csv' ? reportsCsv(c.stages) : JSON.stringify({ project: c.project?.name, classes: c.project?.classes, config: c.prepared?.config, stages: c.stages }, null, 2);
+    download(new Blob([body], { type: format === 'csv' ? 'text/csv' : 'application/json' }), name);
+  }
+
+  override render() {
+    const c = this.controller;
+    const busy = c.status === 'importing' || c.status === 'preparing' || c.status === 'training' || c.status === 'paused';
+    const settings = {
+      weights: this.weights,
+      inputSize: this.inputSize,
+      batchSize: this.batchSize,
+      headUnits: this.headUnits,
+      headEpochs: this.headEpochs,
+      headLr: this.headLr,
+      finetuneEpochs: this.finetuneEpochs,
+      finetuneLr: this.finetuneLr,
+      unfreezeFrom: this.unfreezeFrom,
+      backend: this.backend,
+    };
+    const canResume = !!c.project?.checkpoint && c.project.checkpoint !== 'finished' && !busy;
+    const prepared = c.prepared;
+    return html`
+      <div class="sr-only" role="status" aria-live="polite">${c.announcement}</div>
+      ${c.error ? html`<p class="error" role="alert">${c.error.name}: ${c.error.message}</p>` : nothing}
+      ${c.project
+        ? datasetView({ project: c.project, counts: c.classCounts, thumbnails: c.thumbnails, warnings: c.classWarnings })
+        : importView({ busy, progress: c.progress.decode, onImport: (source, name) => void this.importDataset(name, source) })}
+      ${c.project
+        ? html`${settingsView({ values: settings, disabled: busy, onChange: (key, value) => Object.assign(this, { [key]: value }) })}
+            <div class="toolbar">
+              <button @click=${() => this.start(false)} ?disabled=${busy}>Start training</button>
+              ${canResume ? html`<button class="secondary" @click=${() => this.start(true)}>Resume (${c.project.checkpoint})</button>` : nothing}
+              <button class="secondary" @click=${() => this.closeProject()} ?disabled=${busy}>Another dataset</button>
+            </div>`
+        : nothing}
+      ${prepared
+        ? layersView({
+            layers: prepared.layers,
+            unfreezeFrom: typeof prepared.config.unfreezeFrom === 'number' ? prepared.config.unfreezeFrom : prepared.layers.findIndex((l) => l.name === prepared.config.unfreezeFrom),
+            headStart: prepared.layers.findIndex((l) => l.name === 'flatten'),
+            locked: c.progress.stage === 2 || c.stages.some((s) => s.stage === 2),
+            onUnfreeze: (index) => void c.setUnfreezeFrom(index),
+          })
+        : nothing}
+      ${c.status !== 'idle' || c.history.length
+        ? progressView({
+            status: c.status,
+            progress: c.progress,
+            backends: prepared ? [prepared.backend, ...(prepared.finetuneBackend.backend !== prepared.backend.backend ? [prepared.finetuneBackend] : [])] : [],
+            notes: c.notes,
+            onPause: () => void this.pause(),
+            onResume: () => void this.resume(),
+            onCancel: () => void this.cancel(),
+          })
+        : nothing}
+      ${resultsView({ history: c.history, stages: c.stages, classes: c.project?.classes ?? [], imageUrl: (p) => c.imageUrl(p) })}
+      ${c.status === 'done'
+        ? useView({
+            predictions: c.predictions,
+            onPredict: (files) => void c.predict(files),
+            onExportModel: () => void this.downloadModel(),
+            onExportReport: (f) => this.downloadReport(f),
+          })
+        : nothing}
+    `;
+  }
+}
+
+customElements.define('finetune-trainer', FinetuneTrainer);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'finetune-trainer': FinetuneTrainer;
+  }
+}

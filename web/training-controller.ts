@@ -1,0 +1,296 @@
+import * as Comlink from 'comlink';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { TrainConfigInput } from '../src/config';
+import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult, TrainConfig, TrainEvent } from '../src/protocol';
+import type { ImportResult } from '../src/store/import';
+import type { ProjectSummary } from '../src/store/projects';
+import { openStore, type FinetuneStore } from '../src/store/schema';
+import { formatEvent } from '../src/train/log-format';
+import { FinetuneEvent, type ErrorDetail } from './events';
+import { RunProgress } from './run-progress';
+import { TrainerClient } from './trainer-client';
+
+export type RunStatus = 'idle' | 'importing' | 'preparing' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
+
+/** Files with their paths inside the picked or dropped folder, a zip, or a directory handle. */
+export type ImportSource = { files: { path: string; blob: Blob }[] } | { zip: File } | { directory: FileSystemDirectoryHandle };
+
+export interface TrainerHost extends ReactiveControllerHost, HTMLElement {
+  /** The run's settings, from the element's attributes and form. */
+  trainConfig(): TrainConfigInput;
+  /** Shows stored settings (a project's, a checkpoint's) in the form. */
+  applyConfig(config: TrainConfig): void;
+}
+
+/** Small classes train badly and unbalanced ones bias the report: say so before training. */
+function classWarnings(classes: string[], counts: number[]): string[] {
+  const warnings: string[] = [];
+  const most = Math.max(...counts);
+  classes.forEach((c, i) => {
+    const n = counts[i]!;
+    if (n < 10) warnings.push(`'${c}' has only ${n} image${n === 1 ? '' : 's'}: 10 or more per class train far better`);
+    else if (n * 3 < most) warnings.push(`'${c}' has ${n} images, under a third of the largest class (${most}): the classes are unbalanced`);
+  });
+  return warnings;
+}
+
+/**
+ * The element's state and effects: the worker, the project, the run and its results. The element only
+ * renders what this holds and forwards user actions here.
+ */
+export class TrainingController implements ReactiveController {
+  readonly client = new TrainerClient();
+  status: RunStatus = 'idle';
+  project: ProjectSummary | null = null;
+  imported: ImportResult | null = null;
+  /** Per class, object URLs of a few of its images. */
+  thumbnails = new Map<string, string[]>();
+  classCounts: number[] = [];
+  prepared: PrepareResult | null = null;
+  progress = new RunProgress();
+  history: EpochMetrics[] = [];
+  stages: StageResult[] = [];
+  predictions: Prediction[] = [];
+  error: ErrorDetail | null = null;
+  notes: string[] = [];
+  /** The latest line for the live region. */
+  announcement = '';
+  private store: Promise<FinetuneStore> | null = null;
+  private urls: string[] = [];
+  /** The project's images by path, and the object URLs made for them so far. */
+  private blobs = new Map<string, Blob>();
+  private imageUrls = new Map<string, string>();
+
+  constructor(private readonly host: TrainerHost) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.client.terminate();
+    this.urls.forEach((u) => URL.revokeObjectURL(u));
+    this.urls = [];
+  }
+
+  get classWarnings(): string[] {
+    return this.project ? classWarnings(this.project.classes, this.classCounts) : [];
+  }
+
+  private db(): Promise<FinetuneStore> {
+    return (this.store ??= openStore());
+  }
+
+  private update(): void {
+    this.host.requestUpdate();
+  }
+
+  private fail(error: unknown): void {
+    const e = error as Error;
+    this.error = { name: e.name || 'Error', message: e.message };
+    this.status = e.name === 'CancelledError' ? 'stopped' : 'failed';
+    this.announcement = e.name === 'CancelledError' ? 'Training stopped.' : `Error: ${e.message}`;
+    this.host.dispatchEvent(new FinetuneEvent('finetune-error', this.error));
+    this.update();
+  }
+
+  private objectUrl(blob: Blob): string {
+    const url = URL.createObjectURL(blob);
+    this.urls.push(url);
+    return url;
+  }
+
+  /** Reads the project back (summary, class counts, a few thumbnails per class). */
+  async loadProject(id: string): Promise<void> {
+    this.error = null;
+    const projects = await this.client.api.listProjects();
+    this.project = projects.find((p) => p.id === id) ?? null;
+    if (!this.project) {
+      this.fail(Object.assign(new Error(`no project ${id} in this browser`), { name: 'ConfigError' }));
+      return;
+    }
+    const images = await (await this.db()).getAllFromIndex('images', 'byProject', id);
+    this.classCounts = this.project.classes.map((c) => images.filter((i) => i.className === c).length);
+    this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.objectUrl(i.blob))]));
+    this.blobs = new Map(images.map((i) => [i.path, i.blob]));
+    this.imageUrls = new Map();
+    // The last run's finished stages (reports, histories) show without decoding a single image.
+    const runs = await this.client.api.runs(id);
+    this.stages = runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
+    this.history = this.stages.flatMap((s) => s.history);
+    this.prepared = null;
+    this.host.applyConfig(this.project.config);
+    this.status = this.project.status === 'done' ? 'done' : 'idle';
+    this.update();
+  }
+
+  /** Forgets the current project (the element shows the import panel again). */
+  closeProject(): void {
+    Object.assign(this, { project: null, prepared: null, stages: [], history: [], predictions: [], error: null, status: 'idle' });
+    this.update();
+  }
+
+  /** A finished project's model, restored from its checkpoint when this page has not trained it. */
+  private async ensureModel(): Promise<void> {
+    if (this.prepared || !this.project) return;
+    this.prepared = await this.client.api.open({ projectId: this.project.id, resume: true }, Comlink.proxy(this.onEvent));
+    await this.client.api.runRecipe();
+  }
+
+  /** The object URL of a stored image, made on first use. */
+  imageUrl(path: string): string | undefined {
+    const blob = this.blobs.get(path);
+    if (!blob) return undefined;
+    const url = this.imageUrls.get(path) ?? this.objectUrl(blob);
+    this.imageUrls.set(path, url);
+    return url;
+  }
+
+  /** A new project from picked files, a zip or a directory; returns its id. */
+  async importInto(name: string, source: ImportSource): Promise<string | null> {
+    this.status = 'importing';
+    this.error = null;
+    this.update();
+    try {
+      const persisted = navigator.storage?.persist ? await navigator.storage.persist().catch(() => false) : null;
+      const project = await this.client.api.createProject(name, this.host.trainConfig(), persisted);
+      const onProgress = Comlink.proxy((done: number, total: number) => {
+        this.progress.decode = { done, total };
+        this.update();
+      });
+      const api = this.client.api;
+      this.imported =
+        'files' in source
+          ? await api.importFiles(project.id, source.files, onProgress)
+          : 'zip' in source
+            ? await api.importZip(project.id, source.zip, onProgress)
+            : await api.importDirectory(project.id, source.directory, onProgress);
+      this.progress.decode = null;
+      this.announcement = `Imported ${this.imported.added} images in ${this.imported.classes.length} classes.`;
+      await this.loadProject(project.id);
+      return project.id;
+    } catch (error) {
+      this.fail(error);
+      return null;
+    }
+  }
+
+  private onEvent = (event: TrainEvent): void => {
+    this.progress.update(event);
+    const host = this.host;
+    switch (event.type) {
+      case 'batch':
+      case 'decode-progress':
+      case 'download':
+        host.dispatchEvent(
+          new FinetuneEvent('finetune-progress', {
+            phase: event.type === 'batch' ? 'train' : event.type === 'download' ? 'download' : 'decode',
+            stage: event.type === 'batch' ? event.stage : null,
+            epoch: event.type === 'batch' ? event.epoch : null,
+            done: event.type === 'batch' ? event.step : event.type === 'download' ? event.loaded : event.done,
+            total: event.type === 'batch' ? event.steps : event.total,
+            secondsLeft: this.progress.secondsLeft,
+          }),
+        );
+        break;
+      case 'epoch':
+        this.history = [...this.history, event.metrics];
+        this.announcement = `Stage ${event.metrics.stage}, epoch ${event.metrics.epoch} of ${event.metrics.epochs}: accuracy ${event.metrics.acc.toFixed(2)}${event.metrics.valAcc === null ? '' : `, validation ${event.metrics.valAcc.toFixed(2)}`}.`;
+        host.dispatchEvent(new FinetuneEvent('finetune-epoch', event.metrics));
+        break;
+      case 'stage-start':
+        this.announcement = `Stage ${event.stage} started: ${event.epochs} epochs.`;
+        host.dispatchEvent(new FinetuneEvent('finetune-stage', { stage: event.stage, phase: 'start', result: null }));
+        break;
+      case 'stage-end':
+        this.stages = [...this.stages.filter((s) => s.stage !== event.stage), event.result];
+        this.announcement = `Stage ${event.stage} finished: accuracy ${event.result.report?.accuracy.toFixed(2) ?? 'n/a'} on held-out images.`;
+        host.dispatchEvent(new FinetuneEvent('finetune-stage', { stage: event.stage, phase: 'end', result: event.result }));
+        break;
+      case 'info':
+        if (event.message.startsWith('paused')) this.status = 'paused';
+        break;
+      default:
+    }
+    const lines = formatEvent(event).filter((l) => l.startsWith('[INFO]') || l.startsWith('[WARN]'));
+    if (lines.length && event.type !== 'checkpoint') this.notes = [...this.notes, ...lines].slice(-40);
+    this.update();
+  };
+
+  /** Opens the project in the worker (decode, split, base, backend) and runs both stages. */
+  async start(resume = false): Promise<void> {
+    if (!this.project) return;
+    this.status = 'preparing';
+    this.error = null;
+    this.history = [];
+    this.stages = [];
+    this.notes = [];
+    this.predictions = [];
+    this.progress = new RunProgress();
+    this.update();
+    try {
+      const config = this.host.trainConfig();
+      this.prepared = await this.client.api.open({ projectId: this.project.id, config, resume }, Comlink.proxy(this.onEvent));
+      this.progress.plan(this.prepared.config.head.epochs, this.prepared.config.finetune.epochs);
+      if (resume) this.host.applyConfig(this.prepared.config);
+      this.status = 'training';
+      this.update();
+      const result: RecipeResult = await this.client.api.runRecipe();
+      this.stages = result.stages;
+      this.status = 'done';
+      this.announcement = 'Training finished.';
+      this.host.dispatchEvent(new FinetuneEvent('finetune-complete', result));
+      await this.refreshProject();
+      this.update();
+    } catch (error) {
+      await this.refreshProject().catch(() => undefined);
+      this.fail(error);
+    }
+  }
+
+  private async refreshProject(): Promise<void> {
+    if (this.project) this.project = (await this.client.api.listProjects()).find((p) => p.id === this.project!.id) ?? this.project;
+  }
+
+  async pause(): Promise<void> {
+    await this.client.api.pause();
+    this.status = 'paused';
+    this.update();
+  }
+
+  async resume(): Promise<void> {
+    await this.client.api.resume();
+    this.status = 'training';
+    this.update();
+  }
+
+  async cancel(): Promise<void> {
+    await this.client.api.cancel();
+  }
+
+  async setUnfreezeFrom(index: number): Promise<void> {
+    try {
+      await this.client.api.setUnfreezeFrom(index);
+      if (this.prepared) this.prepared = { ...this.prepared, config: { ...this.prepared.config, unfreezeFrom: index } };
+      this.update();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async predict(files: File[]): Promise<Prediction[]> {
+    await this.ensureModel();
+    this.predictions = await this.client.api.predict(files.map((f) => ({ name: f.name, blob: f })));
+    this.update();
+    return this.predictions;
+  }
+
+  /** The trained model as a zip of model.json and weights.bin, ready for tf.loadLayersModel. */
+  async exportModel(): Promise<Blob> {
+    const { zipSync, strToU8 } = await import('fflate');
+    await this.ensureModel();
+    const model = await this.client.api.exportModel();
+    const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
+    return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+  }
+}

@@ -1,0 +1,45 @@
+import { html, type TemplateResult } from 'lit';
+import type { BackendChoice } from '../../src/protocol';
+import { formatDuration, type RunProgress } from '../run-progress';
+import type { RunStatus } from '../training-controller';
+
+export interface ProgressViewProps {
+  status: RunStatus;
+  progress: RunProgress;
+  backends: BackendChoice[];
+  notes: string[];
+  onPause(): void;
+  onResume(): void;
+  onCancel(): void;
+}
+
+const bar = (label: string, value: number, max: number, text: string): TemplateResult =>
+  html`<div class="bar"><label>${label}</label><progress aria-label=${label} max=${Math.max(max, 1)} .value=${value}></progress><span>${text}</span></div>`;
+
+/** Stage, epoch and batch bars with the time left, the backend and why, and the run's notes. */
+export function progressView(p: ProgressViewProps): TemplateResult {
+  const { progress: g } = p;
+  const running = p.status === 'training' || p.status === 'paused' || p.status === 'preparing';
+  return html`
+    <section part="progress" aria-labelledby="progress-title">
+      <h2 id="progress-title">3. Training <span class="muted">${p.status}</span></h2>
+      ${p.backends.map((b) => html`<p class="backend"><strong>${b.stage === 2 ? 'Stage 2 backend' : 'Backend'}: ${b.backend}</strong> (${b.detail}). <span class="muted">${b.reason}</span></p>`)}
+      ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
+      ${g.download && g.download.loaded !== g.download.total
+        ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, `${(g.download.loaded / 1e6).toFixed(1)} MB`)
+        : ''}
+      ${g.stage
+        ? html`${bar('Stage', g.stage, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
+          ${bar('Batch', g.step, g.steps, `${g.step} of ${g.steps}${g.loss === null ? '' : ` · loss ${g.loss.toFixed(4)} · acc ${g.acc!.toFixed(4)}`}`)}
+          <p class="eta">${formatDuration(g.secondsLeft)}</p>`
+        : ''}
+      <div class="row">
+        ${p.status === 'paused'
+          ? html`<button @click=${p.onResume}>Resume</button>`
+          : html`<button class="secondary" @click=${p.onPause} ?disabled=${p.status !== 'training'}>Pause</button>`}
+        <button class="secondary" @click=${p.onCancel} ?disabled=${!running}>Cancel</button>
+      </div>
+      ${p.notes.length ? html`<details><summary>Log (${p.notes.length})</summary><pre class="log">${p.notes.join('\n')}</pre></details>` : ''}
+    </section>
+  `;
+}

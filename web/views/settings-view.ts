@@ -1,0 +1,65 @@
+import { html, type TemplateResult } from 'lit';
+
+/** One setting of the form: the element property it edits, and a short explanation. */
+interface Field {
+  key: string;
+  label: string;
+  help: string;
+  type: 'number' | 'text' | 'select';
+  step?: number;
+  min?: number;
+  options?: string[];
+}
+
+const FIELDS: Field[] = [
+  { key: 'weights', label: 'Base weights', help: 'random (untrained), imagenet (Keras VGG16, downloaded once), a .h5 URL, or a TF.js model.json#layer URL', type: 'text' },
+  { key: 'inputSize', label: 'Image size (px)', help: 'Square input side; 224 as in the recipe, 32-64 for a quick try', type: 'number', min: 32, step: 1 },
+  { key: 'batchSize', label: 'Batch size', help: '32 in the recipe; smaller uses less memory', type: 'number', min: 1, step: 1 },
+  { key: 'headUnits', label: 'Head units', help: 'Hidden units of the new head (the recipe: 256)', type: 'number', min: 1, step: 1 },
+  { key: 'headEpochs', label: 'Stage 1 epochs', help: 'Train the new head on the frozen base (RMSprop)', type: 'number', min: 0, step: 1 },
+  { key: 'headLr', label: 'Stage 1 learning rate', help: 'RMSprop, 0.001 in the recipe', type: 'number', min: 0, step: 0.0001 },
+  { key: 'finetuneEpochs', label: 'Stage 2 epochs', help: 'Also train the base from the unfreeze layer on (SGD)', type: 'number', min: 0, step: 1 },
+  { key: 'finetuneLr', label: 'Stage 2 learning rate', help: 'SGD, 0.001 in the recipe', type: 'number', min: 0, step: 0.0001 },
+  { key: 'unfreezeFrom', label: 'Unfreeze from layer', help: 'Index or name; 15 is block5_conv1', type: 'text' },
+  { key: 'backend', label: 'Backend', help: 'auto measures what is fastest here', type: 'select', options: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] },
+];
+
+export interface SettingsViewProps {
+  values: Record<string, string | number>;
+  disabled: boolean;
+  onChange(key: string, value: string | number): void;
+}
+
+export function settingsView(p: SettingsViewProps): TemplateResult {
+  const change = (f: Field) => (e: Event) => {
+    const raw = (e.target as HTMLInputElement | HTMLSelectElement).value;
+    p.onChange(f.key, f.type === 'number' ? Number(raw) : raw);
+  };
+  return html`
+    <section part="settings" aria-labelledby="settings-title">
+      <h2 id="settings-title">2. Settings</h2>
+      <div class="fields">
+        ${FIELDS.map(
+          (f) => html`<div class="field">
+            <label for="set-${f.key}">${f.label}</label>
+            ${f.type === 'select'
+              ? html`<select id="set-${f.key}" .value=${String(p.values[f.key])} ?disabled=${p.disabled} @change=${change(f)} aria-describedby="help-${f.key}">
+                  ${f.options!.map((o) => html`<option value=${o} ?selected=${o === String(p.values[f.key])}>${o}</option>`)}
+                </select>`
+              : html`<input
+                  id="set-${f.key}"
+                  type=${f.type}
+                  min=${f.min ?? ''}
+                  step=${f.step ?? ''}
+                  .value=${String(p.values[f.key])}
+                  ?disabled=${p.disabled}
+                  @change=${change(f)}
+                  aria-describedby="help-${f.key}"
+                />`}
+            <small id="help-${f.key}" class="muted">${f.help}</small>
+          </div>`,
+        )}
+      </div>
+    </section>
+  `;
+}
