@@ -36,11 +36,19 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --preprocessing P        auto (default: what the weights expect: caffe for Keras VGG16, unit for
                            random), unit (/255), tf (-1..1) or caffe (BGR, ImageNet mean subtracted)
   --no-augment             train without the recipe's augmentation
+  --cache WHICH            stages that run their frozen layers once and train on the stored outputs:
+                           both (default), head (stage 1), finetune (stage 2) or none
+  --cache-views N          augmented views stored per training image, besides the plain one (default 2)
+  --cache-mb N             the most memory the stored outputs may take (default 1024; fewer views are
+                           kept when they would take more)
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
   --finetune-backend B     stage 2's backend when it should differ from --backend
   --resume                 continue the interrupted run whose checkpoint is in OUT (settings and data
                            must be the same; the checkpoint's settings are used)
   --checkpoint-every N     also checkpoint every N batches (default: every epoch and every 60 s)
+  --checkpoint-overhead X  skip an epoch-end checkpoint that would take more than this share of the
+                           time since the last one (e.g. 0.1 when epochs are faster than a checkpoint
+                           write; default 1: every epoch)
   --verbose                also print the browser's console
   -h, --help               this text
 
@@ -56,6 +64,8 @@ export interface FinetuneArgs {
   resume: boolean;
   /** Batches between checkpoints, besides every epoch and every 60 s (null: those only). */
   checkpointEvery: number | null;
+  /** The largest share of time epoch-end checkpoints may take (null: save at every epoch end). */
+  checkpointOverhead: number | null;
   verbose: boolean;
   help: boolean;
 }
@@ -87,10 +97,14 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       seed: { type: 'string' },
       preprocessing: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
+      cache: { type: 'string', default: 'both' },
+      'cache-views': { type: 'string' },
+      'cache-mb': { type: 'string' },
       backend: { type: 'string' },
       'finetune-backend': { type: 'string' },
       resume: { type: 'boolean', default: false },
       'checkpoint-every': { type: 'string' },
+      'checkpoint-overhead': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'finetune' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +113,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const bundled = values.dataset === undefined;
   if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
   if (values.mode !== 'finetune' && values.mode !== 'features') throw new ConfigError(`--mode must be finetune or features, got '${values.mode}'`);
+  if (!['both', 'head', 'finetune', 'none'].includes(values.cache)) throw new ConfigError(`--cache must be both, head, finetune or none, got '${values.cache}'`);
   const preset = bundled ? BUNDLED_PRESET : undefined;
   const unfreeze = values['unfreeze-from'];
   const config: TrainConfigInput = {
@@ -117,11 +132,21 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,
       learningRate: number('finetune-lr', values['finetune-lr']),
     },
+    cache: {
+      head: values.cache === 'both' || values.cache === 'head',
+      finetune: values.cache === 'both' || values.cache === 'finetune',
+      views: number('cache-views', values['cache-views']),
+      budgetMB: number('cache-mb', values['cache-mb']),
+    },
   };
   if (values['no-augment']) config.augment = null;
   const checkpointEvery = number('checkpoint-every', values['checkpoint-every']) ?? null;
   if (checkpointEvery !== null && (!Number.isInteger(checkpointEvery) || checkpointEvery < 1)) {
     throw new ConfigError(`--checkpoint-every needs a whole number of batches, 1 or more; got ${checkpointEvery}`);
+  }
+  const checkpointOverhead = number('checkpoint-overhead', values['checkpoint-overhead']) ?? null;
+  if (checkpointOverhead !== null && !(checkpointOverhead > 0 && checkpointOverhead <= 1)) {
+    throw new ConfigError(`--checkpoint-overhead needs a share above 0 and at most 1; got ${checkpointOverhead}`);
   }
   return {
     datasetDir: values.dataset ?? null,
@@ -130,6 +155,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     mode: values.mode,
     resume: values.resume,
     checkpointEvery,
+    checkpointOverhead,
     verbose: values.verbose,
     help: values.help,
   };

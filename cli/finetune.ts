@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       root: datasetDir,
       skipped: listing.skipped,
       resume: args.resume,
-      checkpoint: { target: { kind: 'http', url: OUTPUT_ROUTE + CHECKPOINT_FILE }, everyBatches: args.checkpointEvery },
+      checkpoint: { target: { kind: 'http', url: OUTPUT_ROUTE + CHECKPOINT_FILE }, everyBatches: args.checkpointEvery, ...(args.checkpointOverhead !== null && { maxOverhead: args.checkpointOverhead }) },
     };
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

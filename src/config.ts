@@ -24,19 +24,27 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   head: { epochs: 25, learningRate: 1e-3, optimizer: 'rmsprop' },
   finetune: { epochs: 100, learningRate: 1e-3, optimizer: 'sgd' },
   augment: RECIPE_AUGMENT,
+  cache: { head: true, finetune: true, views: 2, budgetMB: 1024 },
   weights: 'random',
   preprocessing: 'auto',
   backend: 'auto',
 };
 
-export type TrainConfigInput = Partial<Omit<TrainConfig, 'head' | 'finetune'>> & {
+export type TrainConfigInput = Partial<Omit<TrainConfig, 'head' | 'finetune' | 'cache'>> & {
   head?: Partial<TrainConfig['head']>;
   finetune?: Partial<TrainConfig['finetune']>;
+  cache?: Partial<TrainConfig['cache']>;
 };
 
 /** `change` laid over a complete config, stage settings field by field. */
 export function overlayConfig(base: TrainConfig, change: TrainConfigInput = {}): TrainConfigInput {
-  return { ...base, ...change, head: { ...base.head, ...change.head }, finetune: { ...base.finetune, ...change.finetune } };
+  return {
+    ...base,
+    ...change,
+    head: { ...base.head, ...change.head },
+    finetune: { ...base.finetune, ...change.finetune },
+    cache: { ...RECIPE_DEFAULTS.cache, ...base.cache, ...change.cache },
+  };
 }
 
 /** Fills in the recipe's defaults and rejects any value that cannot work, naming the setting. */
@@ -46,6 +54,7 @@ export function resolveConfig(input: TrainConfigInput = {}): TrainConfig {
     ...input,
     head: { ...RECIPE_DEFAULTS.head, ...input.head },
     finetune: { ...RECIPE_DEFAULTS.finetune, ...input.finetune },
+    cache: { ...RECIPE_DEFAULTS.cache, ...input.cache },
   };
   validateConfig(config);
   return config;
@@ -95,6 +104,8 @@ export function validateConfig(c: TrainConfig): void {
     requireRange('augment.shear', c.augment.shear, 0, 1.5);
     requireRange('augment.zoom', c.augment.zoom, 0, 0.9);
   }
+  requireInteger('cache.views', c.cache.views, 0, 16);
+  requireRange('cache.budgetMB', c.cache.budgetMB, 0, 65536, false);
   if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
   else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {
     throw new ConfigError('unfreezeFrom must be a layer index or a layer name');

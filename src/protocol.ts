@@ -20,6 +20,20 @@ export interface AugmentConfig {
   horizontalFlip: boolean;
 }
 
+/**
+ * The frozen-layer cache: a stage's frozen layers run once per image and view, and the stage trains the
+ * layers above them on the stored outputs (stage 1: the head on block5_pool; stage 2: block5 and the head
+ * on block4_pool).
+ */
+export interface CacheConfig {
+  head: boolean;
+  finetune: boolean;
+  /** Augmented views stored per training image, besides the plain one (0 with augmentation off). */
+  views: number;
+  /** The most memory the stored outputs may take; fewer views are kept when they would take more. */
+  budgetMB: number;
+}
+
 export interface StageConfig {
   epochs: number;
   learningRate: number;
@@ -42,6 +56,8 @@ export interface TrainConfig {
   finetune: StageConfig;
   /** null turns augmentation off. */
   augment: AugmentConfig | null;
+  /** Compute what a stage keeps frozen once, instead of in every epoch. */
+  cache: CacheConfig;
   /**
    * The base's weights: 'random' (untrained, He-uniform, seeded), 'imagenet' (Keras' VGG16 file), a URL
    * of a Keras .h5 file, 'cached:<sha256>' (a picked file), or 'URL/model.json#layer' (a TF.js model).
@@ -166,6 +182,8 @@ export type TrainEvent =
   | { type: 'info'; message: string }
   | { type: 'warning'; message: string }
   | { type: 'decode-progress'; done: number; total: number }
+  | { type: 'cache-progress'; stage: 1 | 2; done: number; total: number }
+  | { type: 'cache'; stage: 1 | 2; layer: string; shape: string; images: number; views: number; bytes: number; seconds: number }
   | { type: 'download'; url: string; loaded: number; total: number | null }
   | { type: 'skipped'; file: SkippedFile }
   | { type: 'dataset'; classes: string[]; counts: number[]; train: number; test: number; skipped: number }
@@ -188,6 +206,8 @@ export interface CheckpointSettings {
   /** Also every this many batches (default: only at epoch ends, and at least every `everySeconds`). */
   everyBatches?: number | null;
   everySeconds?: number;
+  /** Skip an epoch-end checkpoint that would take more than this share of the time (default 1: never skip). */
+  maxOverhead?: number;
 }
 
 export interface PrepareResult {

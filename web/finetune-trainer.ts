@@ -18,6 +18,8 @@ import { useView } from './views/use-view';
 
 export * from './events';
 
+export type CacheChoice = 'both' | 'head' | 'finetune' | 'none';
+
 function download(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = Object.assign(document.createElement('a'), { href: url, download: name });
@@ -41,6 +43,8 @@ function download(blob: Blob, name: string): void {
  * @attr batch-size - images per batch (32)
  * @attr unfreeze-from - the first base layer stage 2 trains, by index or name (15, block5_conv1)
  * @attr backend - auto (measured), webgpu, webgl, wasm or cpu
+ * @attr cache - stages that run their frozen layers once and train on the stored outputs: both, head, finetune, none
+ * @attr cache-views - augmented views cached per training image, besides the plain one (2)
  * @csspart import - the image import panel
  * @csspart dataset - the imported classes with counts and thumbnails
  * @csspart settings - the settings form
@@ -220,6 +224,8 @@ export class FinetuneTrainer extends LitElement {
     batchSize: { type: Number, attribute: 'batch-size' },
     unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
     backend: { type: String },
+    cache: { type: String },
+    cacheViews: { type: Number, attribute: 'cache-views' },
   };
 
   /** The stored project to show and train (its id); set by importing, or from outside. */
@@ -237,6 +243,10 @@ export class FinetuneTrainer extends LitElement {
   declare batchSize: number;
   declare unfreezeFrom: string;
   declare backend: BackendPreference;
+  /** Which stages run their frozen layers once: both, head, finetune or none. */
+  declare cache: CacheChoice;
+  /** Augmented views cached per training image, besides the plain one. */
+  declare cacheViews: number;
 
   readonly controller = new TrainingController(this);
 
@@ -256,6 +266,8 @@ export class FinetuneTrainer extends LitElement {
       batchSize: d.batchSize,
       unfreezeFrom: String(d.unfreezeFrom),
       backend: d.backend,
+      cache: 'both',
+      cacheViews: d.cache.views,
     });
   }
 
@@ -271,6 +283,7 @@ export class FinetuneTrainer extends LitElement {
       backend: this.backend,
       head: { epochs: this.headEpochs, learningRate: this.headLr },
       finetune: { epochs: this.finetuneEpochs, learningRate: this.finetuneLr },
+      cache: { head: this.cache === 'both' || this.cache === 'head', finetune: this.cache === 'both' || this.cache === 'finetune', views: this.cacheViews },
     };
   }
 
@@ -289,6 +302,8 @@ export class FinetuneTrainer extends LitElement {
       headLr: config.head.learningRate,
       finetuneEpochs: config.finetune.epochs,
       finetuneLr: config.finetune.learningRate,
+      cache: config.cache.head ? (config.cache.finetune ? 'both' : 'head') : config.cache.finetune ? 'finetune' : 'none',
+      cacheViews: config.cache.views,
     });
   }
 
@@ -355,6 +370,8 @@ export class FinetuneTrainer extends LitElement {
       finetuneLr: this.finetuneLr,
       unfreezeFrom: this.unfreezeFrom,
       backend: this.backend,
+      cache: this.cache,
+      cacheViews: this.cacheViews,
     };
     const canResume = !!c.project?.checkpoint && c.project.checkpoint !== 'finished' && !busy;
     const prepared = c.prepared;

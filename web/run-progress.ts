@@ -10,6 +10,8 @@ export class RunProgress {
   loss: number | null = null;
   acc: number | null = null;
   decode: { done: number; total: number } | null = null;
+  /** Running the frozen layers once before a stage's epochs. */
+  cache: { stage: 1 | 2; done: number; total: number } | null = null;
   download: { loaded: number; total: number | null } | null = null;
   private epochsByStage: Record<1 | 2, number> = { 1: 0, 2: 0 };
   private lastBatch: { at: number; index: number } | null = null;
@@ -32,6 +34,9 @@ export class RunProgress {
     switch (event.type) {
       case 'decode-progress':
         this.decode = { done: event.done, total: event.total };
+        break;
+      case 'cache-progress':
+        this.cache = event.done < event.total ? { stage: event.stage, done: event.done, total: event.total } : null;
         break;
       case 'download':
         this.download = { loaded: event.loaded, total: event.total };

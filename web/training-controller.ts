@@ -6,7 +6,7 @@ import type { ImportResult } from '../src/store/import';
 import type { ProjectSummary } from '../src/store/projects';
 import { openStore, type FinetuneStore } from '../src/store/schema';
 import { formatEvent } from '../src/train/log-format';
-import { FinetuneEvent, type ErrorDetail } from './events';
+import { FinetuneEvent, type ErrorDetail, type ProgressDetail } from './events';
 import { RunProgress } from './run-progress';
 import { TrainerClient } from './trainer-client';
 
@@ -32,6 +32,22 @@ function classWarnings(classes: string[], counts: number[]): string[] {
     else if (n * 3 < most) warnings.push(`'${c}' has ${n} images, under a third of the largest class (${most}): the classes are unbalanced`);
   });
   return warnings;
+}
+
+type ProgressEvent = Extract<TrainEvent, { type: 'batch' | 'decode-progress' | 'cache-progress' | 'download' }>;
+
+/** A worker event as the element's progress detail. */
+function progressOf(event: ProgressEvent): Omit<ProgressDetail, 'secondsLeft'> {
+  switch (event.type) {
+    case 'batch':
+      return { phase: 'train', stage: event.stage, epoch: event.epoch, done: event.step, total: event.steps };
+    case 'cache-progress':
+      return { phase: 'cache', stage: event.stage, epoch: null, done: event.done, total: event.total };
+    case 'download':
+      return { phase: 'download', stage: null, epoch: null, done: event.loaded, total: event.total };
+    case 'decode-progress':
+      return { phase: 'decode', stage: null, epoch: null, done: event.done, total: event.total };
+  }
 }
 
 /**
@@ -181,17 +197,9 @@ export class TrainingController implements ReactiveController {
     switch (event.type) {
       case 'batch':
       case 'decode-progress':
+      case 'cache-progress':
       case 'download':
-        host.dispatchEvent(
-          new FinetuneEvent('finetune-progress', {
-            phase: event.type === 'batch' ? 'train' : event.type === 'download' ? 'download' : 'decode',
-            stage: event.type === 'batch' ? event.stage : null,
-            epoch: event.type === 'batch' ? event.epoch : null,
-            done: event.type === 'batch' ? event.step : event.type === 'download' ? event.loaded : event.done,
-            total: event.type === 'batch' ? event.steps : event.total,
-            secondsLeft: this.progress.secondsLeft,
-          }),
-        );
+        host.dispatchEvent(new FinetuneEvent('finetune-progress', { ...progressOf(event), secondsLeft: this.progress.secondsLeft }));
         break;
       case 'epoch':
         this.history = [...this.history, event.metrics];

@@ -7,7 +7,8 @@ import { preprocess } from './preprocess';
 import { oneHot } from './split';
 
 export interface Batch {
-  xs: tf.Tensor4D;
+  /** Images [batch, size, size, 3], or a cache's stored outputs. */
+  xs: tf.Tensor;
   ys: tf.Tensor2D;
 }
 

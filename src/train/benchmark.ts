@@ -21,6 +21,8 @@ export interface BenchResult extends BenchSpec {
   imagesPerSecond: number;
   /** Milliseconds of the first (warm-up) step: shader compilation and weight upload included. */
   warmupMs: number;
+  /** The most tensor memory one step held at once (tf.profile), weights included. */
+  peakBytes: number;
 }
 
 /** Images per second of VGG16 + the recipe head on synthetic data, on the current backend. */
@@ -46,6 +48,7 @@ export async function benchmark(spec: BenchSpec): Promise<BenchResult> {
     let start = performance.now();
     await step();
     const warmupMs = performance.now() - start;
+    const { peakBytes } = await tf.profile(step);
     let steps = 0;
     start = performance.now();
     while (steps < 1 || (steps < spec.maxSteps && performance.now() - start < spec.minSeconds * 1000)) {
@@ -53,7 +56,7 @@ export async function benchmark(spec: BenchSpec): Promise<BenchResult> {
       steps++;
     }
     const msPerStep = (performance.now() - start) / steps;
-    return { ...spec, backend: tf.getBackend(), steps, msPerStep, imagesPerSecond: (spec.batchSize * 1000) / msPerStep, warmupMs };
+    return { ...spec, backend: tf.getBackend(), steps, msPerStep, imagesPerSecond: (spec.batchSize * 1000) / msPerStep, warmupMs, peakBytes };
   } finally {
     tf.dispose([xs, ys]);
     optimizer.dispose();

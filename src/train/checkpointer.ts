@@ -8,11 +8,17 @@ export interface CheckpointPolicy {
   everyBatches: number | null;
   /** At least this often, in seconds of training. */
   everySeconds: number;
+  /**
+   * At an epoch's end, save unless the last save was so recent that saving again would spend more than
+   * this share of the time on checkpoints (fast epochs, large checkpoints: a stage 2 on a cache).
+   * 1 (the default) saves at every epoch's end.
+   */
+  maxOverhead: number;
   /** On a failed save: pause (a tab: the user can free space and resume) or throw (the command line). */
   onFailure: 'pause' | 'throw';
 }
 
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, onFailure: 'pause' };
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, maxOverhead: 1, onFailure: 'pause' };
 
 const MB = 1024 * 1024;
 
@@ -22,10 +28,12 @@ async function storageNote(): Promise<string> {
   return `; this site uses ${((estimate.usage ?? 0) / MB).toFixed(1)} MB of its ${(estimate.quota / MB).toFixed(1)} MB quota`;
 }
 
-/** Decides when to save (every epoch, every N batches, at least every T seconds), saves, and reports. */
+/** Decides when to save (epoch ends, every N batches, at least every T seconds), saves, and reports. */
 export class Checkpointer {
   private batchesSince = 0;
   private lastSaved: number;
+  /** How long the last save took (ms). */
+  private lastCost = 0;
   private lastGood: string | null = null;
 
   constructor(
@@ -42,9 +50,12 @@ export class Checkpointer {
   /** After a batch (`boundary` false) or an epoch (true): saves when due. */
   async at(position: StagePosition, boundary: boolean): Promise<void> {
     this.batchesSince++;
-    const { everyBatches, everySeconds } = this.policy;
+    const { everyBatches, everySeconds, maxOverhead } = this.policy;
+    const since = this.now() - this.lastSaved;
     const due =
-      boundary || (everyBatches !== null && this.batchesSince >= everyBatches) || this.now() - this.lastSaved >= everySeconds * 1000;
+      (boundary && this.lastCost <= maxOverhead * (since + this.lastCost)) ||
+      (everyBatches !== null && this.batchesSince >= everyBatches) ||
+      since >= everySeconds * 1000;
     if (due) await this.save(position);
   }
 
@@ -63,6 +74,7 @@ export class Checkpointer {
     }
     this.batchesSince = 0;
     this.lastSaved = this.now();
+    this.lastCost = this.lastSaved - started;
     this.lastGood = where;
     this.emit({ type: 'checkpoint', state: 'saved', where, bytes, ms: this.now() - started, sink: this.sink.label });
   }

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeBatch } from '../data/batches';
-import type { PixelDataset } from '../data/load';
-import type { Preprocessing } from '../protocol';
+import type { Batch } from '../data/batches';
 
 export interface Evaluation {
   loss: number;
@@ -14,16 +12,15 @@ export interface Evaluation {
 /** Mean categorical cross-entropy and accuracy over `indices`, without augmentation or dropout. */
 export async function evaluate(
   model: tf.LayersModel,
-  data: PixelDataset,
   indices: readonly number[],
   batchSize: number,
-  preprocessing: Preprocessing,
+  batchOf: (chunk: readonly number[]) => Batch,
+  labels: Int32Array,
 ): Promise<Evaluation> {
   const predicted = new Int32Array(indices.length);
   let lossSum = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
-    const chunk = indices.slice(start, start + batchSize);
-    const { xs, ys } = makeBatch(data, chunk, { preprocessing });
+    const { xs, ys } = batchOf(indices.slice(start, start + batchSize));
     const [lossTotal, argmax] = tf.tidy(() => {
       const probs = model.predict(xs) as tf.Tensor2D;
       return [tf.sum(tf.metrics.categoricalCrossentropy(ys, probs)), tf.argMax(probs, 1)] as const;
@@ -33,7 +30,7 @@ export async function evaluate(
     predicted.set(await argmax.data(), start);
     tf.dispose([lossTotal, argmax]);
   }
-  const truth = Int32Array.from(indices, (i) => data.labels[i]!);
+  const truth = Int32Array.from(indices, (i) => labels[i]!);
   const correct = predicted.reduce((n, p, i) => n + (p === truth[i] ? 1 : 0), 0);
   const n = Math.max(1, indices.length);
   return { loss: lossSum / n, accuracy: correct / n, predicted, truth };

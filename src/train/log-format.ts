@@ -33,6 +33,11 @@ export function formatEvent(event: TrainEvent): string[] {
       return [`[WARN] ${event.message}`];
     case 'decode-progress':
       return event.done % PROCESSED_EVERY === 0 || event.done === event.total ? [`[INFO] processed ${event.done}/${event.total}`] : [];
+    case 'cache':
+      return [
+        `[INFO] stage ${event.stage}: cached ${event.layer} (${event.shape}) for ${event.images} x ${event.views} view${event.views === 1 ? '' : 's'}` +
+          ` and the held-out images, ${(event.bytes / 1e6).toFixed(1)} MB in ${event.seconds.toFixed(1)}s`,
+      ];
     case 'download':
       return event.loaded === event.total ? [`[INFO] downloaded ${event.url} (${(event.loaded / 1e6).toFixed(1)} MB)`] : [];
     case 'skipped':
@@ -64,6 +69,7 @@ export function formatEvent(event: TrainEvent): string[] {
     case 'resumed':
       return [`[INFO] resuming from ${event.from}: ${event.where}`];
     case 'batch':
+    case 'cache-progress':
       return [];
   }
 }

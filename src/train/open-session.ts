@@ -69,6 +69,7 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
     const policy: Partial<CheckpointPolicy> = {
       ...(settings?.everyBatches !== undefined && { everyBatches: settings.everyBatches }),
       ...(settings?.everySeconds !== undefined && { everySeconds: settings.everySeconds }),
+      ...(settings?.maxOverhead !== undefined && { maxOverhead: settings.maxOverhead }),
       onFailure: settings?.target.kind === 'http' ? 'throw' : 'pause',
     };
     const broadcastingEmit: TrainEventListener = (event) => {

@@ -64,7 +64,8 @@ function datasetKey(data: PixelDataset): string {
  * content hash, checked on resume, is what must match).
  */
 function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
-  const config = { ...checkpoint.config };
+  // A checkpoint from before the frozen-layer cache continues as it ran: without one.
+  const config = { ...checkpoint.config, cache: checkpoint.config.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB } };
   if (input.backend) config.backend = input.backend;
   if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
   if (input.weights) config.weights = input.weights;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { epochBatches, makeBatch, stepsPerEpoch } from '../data/batches';
+import { epochBatches, makeBatch, stepsPerEpoch, type Batch } from '../data/batches';
 import type { PixelDataset } from '../data/load';
 import type { Split } from '../data/split';
 import { freezeBelow } from '../model/layers';
@@ -8,6 +8,7 @@ import type { SeededRandom } from '../rng';
 import { restoreOptimizer, type BatchPosition, type EncodedWeights } from './checkpoint';
 import type { RunControl } from './control';
 import { evaluate, type Evaluation } from './evaluate';
+import { buildCache, cachedBatch, suffixModel, viewsWithin, type FrozenCache } from './frozen-cache';
 import { classificationReport, confusionMatrix } from './metrics';
 
 /** A point between two batches of a stage, with what a checkpoint needs from the stage loop. */
@@ -48,16 +49,20 @@ function makeOptimizer(settings: StageConfig): tf.Optimizer {
 
 /** One stage of the recipe: freeze, compile, train with validation each epoch, then report. */
 export async function runStage(ctx: StageContext, plan: StagePlan, resume?: StageResume): Promise<StageResult> {
-  const { model, data, split, config, control, emit } = ctx;
+  const { split, config, control, emit } = ctx;
   const { stage, settings } = plan;
-  const trainableFrom = freezeBelow(model, plan.trainableFrom);
+  const trainableFrom = freezeBelow(ctx.model, plan.trainableFrom);
   const optimizer = makeOptimizer(settings);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const steps = stepsPerEpoch(split.train.length, config.batchSize);
   emit({ type: 'stage-start', stage, epochs: settings.epochs, stepsPerEpoch: steps, trainableFrom, optimizer: settings.optimizer, learningRate: settings.learningRate });
   const history: EpochMetrics[] = resume ? [...resume.history] : [];
-  const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
   let lastValidation: Evaluation | null = null;
+  const feed = await feedFor(ctx, stage, trainableFrom).catch((error: unknown) => {
+    optimizer.dispose();
+    throw error;
+  });
+  const { model } = feed;
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   try {
     if (resume?.optimizer) await restoreOptimizer(optimizer, resume.optimizer);
     for (let epoch = resume?.epoch ?? 1; epoch <= settings.epochs; epoch++) {
@@ -74,7 +79,7 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
       });
       for (let step = resuming ? resume.step : 0; step < batches.length; step++) {
         await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}` }));
-        const { xs, ys } = makeBatch(data, batches[step]!, { preprocessing: config.preprocessing, augment });
+        const { xs, ys } = feed.trainBatch(batches[step]!, epoch);
         let loss: number;
         let acc: number;
         try {
@@ -88,7 +93,7 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
         if (step + 1 < batches.length) await ctx.checkpoint?.(at(step + 1), false);
       }
       const seconds = at(batches.length).seconds;
-      const val = split.test.length ? await evaluate(model, data, split.test, config.batchSize, config.preprocessing) : null;
+      const val = split.test.length ? await evaluate(model, split.test, config.batchSize, feed.testBatch, ctx.data.labels) : null;
       const metrics: EpochMetrics = {
         stage,
         epoch,
@@ -110,12 +115,65 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
         );
       }
     }
+    const result = await reportStage(ctx, feed, { stage, history, trainableFrom }, lastValidation);
+    emit({ type: 'stage-end', stage, result, classes: ctx.data.classes });
+    return result;
   } finally {
     optimizer.dispose();
+    feed.dispose();
   }
-  const result = await reportStage(ctx, { stage, history, trainableFrom }, lastValidation);
-  emit({ type: 'stage-end', stage, result, classes: data.classes });
-  return result;
+}
+
+/** What a stage trains and how it gets its batches: the whole model on images, or the layers above a cache. */
+interface StageFeed {
+  model: tf.LayersModel;
+  trainBatch(indices: readonly number[], epoch: number): Batch;
+  testBatch(indices: readonly number[]): Batch;
+  /** Releases what the feed added (the stored outputs; the layers' extra use by the model above the cache). */
+  dispose(): void;
+}
+
+async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<StageFeed> {
+  const { model, data, config } = ctx;
+  const cache = (stage === 1 ? config.cache.head : config.cache.finetune) ? await frozenCacheFor(ctx, stage, from) : null;
+  if (cache) {
+    const pick = (epoch: number) => ({ seed: config.seed, stage, epoch });
+    return {
+      model: cache.suffix,
+      trainBatch: (indices, epoch) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, pick(epoch)),
+      testBatch: (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
+      // Each layer counts the models it was applied in; disposing this one only undoes its own count.
+      dispose: () => cache.suffix.dispose(),
+    };
+  }
+  const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
+  return {
+    model,
+    trainBatch: (indices) => makeBatch(data, indices, { preprocessing: config.preprocessing, augment }),
+    testBatch: (indices) => makeBatch(data, indices, { preprocessing: config.preprocessing }),
+    dispose: () => undefined,
+  };
+}
+
+/** The stage's cache and the model above it, or null (with the reason in the log) where it cannot be used. */
+async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<{ cache: FrozenCache; suffix: tf.LayersModel } | null> {
+  const { model, split, config, control, emit } = ctx;
+  const cut = model.layers[from - 1]!;
+  const suffix = suffixModel(model, from);
+  const tell = (why: string): null => (emit({ type: 'info', message: `stage ${stage}: no cache (${why}): every epoch runs the whole model` }), null);
+  if (!suffix) return tell(`the layers above ${cut.name} are not a simple chain`);
+  const bytesPerImage = 4 * (cut.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  const wanted = config.augment ? config.cache.views : 0;
+  const views = viewsWithin(bytesPerImage, split.train.length, split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
+  if (views === null) return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);
+  const started = performance.now();
+  const cache = await buildCache(ctx, { stage, from, views, control, emit }).catch((error: unknown) => {
+    suffix.dispose();
+    throw error;
+  });
+  const shape = cache.shape.join('x');
+  emit({ type: 'cache', stage, layer: cut.name, shape, images: split.train.length, views: cache.views, bytes: cache.bytes, seconds: (performance.now() - started) / 1000 });
+  return { cache, suffix };
 }
 
 /** Report, confusion matrix and the wrong ones, from predictions on the held-out images. */
@@ -134,11 +192,12 @@ export function scoreHeldOut(
 /** The classification report on the held-out images; reuses the last epoch's validation pass when there was one. */
 async function reportStage(
   ctx: StageContext,
+  feed: StageFeed,
   base: Pick<StageResult, 'stage' | 'history' | 'trainableFrom'>,
   lastValidation: Evaluation | null,
 ): Promise<StageResult> {
-  const { model, data, split, config } = ctx;
+  const { data, split, config } = ctx;
   if (!split.test.length) return { ...base, report: null, confusion: null, misclassified: [] };
-  const final = lastValidation ?? (await evaluate(model, data, split.test, config.batchSize, config.preprocessing));
+  const final = lastValidation ?? (await evaluate(feed.model, split.test, config.batchSize, feed.testBatch, data.labels));
   return { ...base, ...scoreHeldOut(final, split.test, data) };
 }

@@ -14,17 +14,27 @@ export class DemoPage {
   }
 
   async open(url: string): Promise<void> {
+    // Every Content-Security-Policy violation the page sees, for cspViolations().
+    await this.page.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
     await this.page.goto(`${url}/`);
     await expect(this.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
   }
 
-  /** Fills the settings form by its labels (a select for the backend). */
+  /** Fills the settings form by its labels. */
   async configure(values: Record<string, string>): Promise<void> {
     for (const [label, value] of Object.entries(values)) {
       const field = this.trainer.getByLabel(label, { exact: true });
-      if (label === 'Backend') await field.selectOption(value);
+      if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
       else await field.fill(value);
     }
+  }
+
+  cspViolations(): Promise<string[]> {
+    return this.page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
   }
 
   button(name: string | RegExp): Locator {

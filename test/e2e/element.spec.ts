@@ -10,10 +10,13 @@ import { APP, expect, sampleSubset, test } from './fixtures';
 // in 3 batches of 6, 6 held out.
 const CLASSES = ['daisy', 'rose', 'sunflower'];
 const HEAD_EPOCHS = 20;
-const SETTINGS = { 'Image size (px)': '32', 'Batch size': '6', 'Stage 1 epochs': String(HEAD_EPOCHS), 'Stage 2 epochs': '2', Backend: 'wasm' };
+// The naive loop (no frozen-layer cache), so that stage 1 lasts long enough to reload in the middle of it.
+const SETTINGS = { 'Image size (px)': '32', 'Batch size': '6', 'Stage 1 epochs': String(HEAD_EPOCHS), 'Stage 2 epochs': '2', Backend: 'wasm', 'Frozen-layer cache': 'none' };
 
-test('import by the folder picker, train, reload mid-run, resume, read the results and export a model TF.js loads', async ({ page, server, dataRoot }) => {
+test('import by the folder picker, train, reload mid-run, resume, read the results and export a model TF.js loads', async ({ page, context, server, dataRoot }) => {
   test.setTimeout(6 * 60_000);
+  const requests: string[] = [];
+  context.on('request', (request) => requests.push(request.url()));
   const folder = join(dataRoot, 'ui-flowers');
   await sampleSubset(folder, CLASSES, 8);
   const demo = new DemoPage(page);
@@ -35,6 +38,16 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await expect(demo.trainer.getByText(/^Backend: wasm/)).toBeVisible({ timeout: 60_000 });
   await expect(demo.barText('Epoch')).toHaveText(/^([4-9]|1\d) of 20$/, { timeout: 120_000 });
   await demo.screenshot('3-training');
+
+  expect(await demo.cspViolations()).toEqual([]);
+  // The policy is in force: an injected inline script does not run, and the page hears why.
+  const ran = await page.evaluate(() => {
+    const script = Object.assign(document.createElement('script'), { textContent: 'window.injected = true' });
+    document.head.append(script);
+    return 'injected' in window;
+  });
+  expect(ran).toBe(false);
+  await expect.poll(() => demo.cspViolations()).toEqual(['script-src-elem inline']);
 
   // Reload mid-run: the project is listed with its checkpoint, and training resumes from it.
   await page.reload();
@@ -89,6 +102,12 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   expect(top![1]).toBe(CLASSES[best]);
   expect(Math.abs(Number(top![2]) - probabilities[best]! * 100)).toBeLessThanOrEqual(0.051);
   await demo.screenshot('5-predicted');
+  // Nothing left this machine: every request went to the app's own server (or stayed in the browser).
+  test.info().annotations.push({ type: 'requests', description: String(requests.length) });
+  expect(requests.length).toBeGreaterThan(10);
+  expect(requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url))).toEqual([]);
+  // And the page's strict Content-Security-Policy (no eval, nothing from elsewhere) blocked nothing it needed.
+  expect(await demo.cspViolations()).toEqual([]);
 });
 
 test('after one visit the demo reloads and trains with the server gone and the browser offline', async ({ page, context }) => {
@@ -172,6 +191,10 @@ test('events bubble out in order with typed details, and two elements train two 
     const training = mine.filter((h) => h.type === 'finetune-progress' && h.phase === 'train');
     expect(training.length).toBeGreaterThan(0);
     for (const p of training) expect(p.done).toBeLessThanOrEqual(p.total!);
+    // Stage 1 ran its frozen layers once, before its first epoch.
+    const caching = mine.findIndex((h) => h.type === 'finetune-progress' && h.phase === 'cache' && h.stage === 1);
+    expect(caching).toBeGreaterThan(-1);
+    expect(caching).toBeLessThan(mine.findIndex((h) => h.type === 'finetune-epoch'));
     // Each element's report names its own project's classes.
     expect(mine.find((h) => h.type === 'finetune-complete')!.classes).toEqual(classes);
     expect(mine.filter((h) => h.type === 'finetune-error')).toEqual([]);
@@ -191,6 +214,7 @@ test('events bubble out in order with typed details, and two elements train two 
   const errors = (await page.evaluate(() => (window as unknown as { heard: Heard[] }).heard)).filter((h) => h.type === 'finetune-error');
   expect(errors).toEqual([{ target: 'trainer', type: 'finetune-error', name: 'CancelledError' }]);
   await expect(demo.trainer.getByRole('alert')).toContainText('CancelledError');
+  expect(await demo.cspViolations()).toEqual([]);
 
   // Themed from the page: a custom property on the element and a ::part rule.
   await page.addStyleTag({ content: 'finetune-trainer { --ft-accent: rgb(200, 0, 0); } finetune-trainer::part(settings) { border-color: rgb(0, 128, 0); }' });

@@ -35,6 +35,13 @@ test('the two stages on wasm: what each stage trains, loss falls, no tensor leak
   expect(finetune.report!.total).toBe(16);
   expect(finetune.confusion!.flat().reduce((a, b) => a + b, 0)).toBe(16);
 
+  // Each stage ran its frozen layers once (plain + 2 augmented views of 48 images, and the 16 held out).
+  const cached = (await runner.events()).flatMap((e) => (e.type === 'cache' ? [[e.stage, e.layer, e.shape, e.views, e.bytes]] : []));
+  expect(cached).toEqual([
+    [1, 'block5_pool', '1x1x512', 3, (3 * 48 + 16) * 512 * 4],
+    [2, 'block4_pool', '2x2x512', 3, (3 * 48 + 16) * 2048 * 4],
+  ]);
+
   await runner.close();
   expect((await runner.memory()).numTensors).toBe(before.numTensors);
 });

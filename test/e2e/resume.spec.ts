@@ -8,7 +8,9 @@ import type { TrainConfigInput } from '../../src/config';
 import { expect, importProject, inputFor, Runner, sampleSubset, test, waitForEvents } from './fixtures';
 
 // 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2, a checkpoint after each.
+// The frozen-layer cache is on by default; the first test resumes the naive loop, the second the cached one.
 const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 2 } };
+const NAIVE: TrainConfigInput = { ...CONFIG, cache: { head: false, finetune: false } };
 const EVERY_BATCH = { everyBatches: 1 };
 const BATCHES = { 1: 9, 2: 6 } as const;
 
@@ -25,8 +27,8 @@ async function runnerOn(page: Page, url: string): Promise<Runner> {
 }
 
 /** Final layer hashes of an uninterrupted run, without any checkpoint. */
-async function reference(runner: Runner, dataRoot: string, folder: string): Promise<string[]> {
-  await runner.open(await inputFor(dataRoot, folder, CONFIG));
+async function reference(runner: Runner, dataRoot: string, folder: string, config: TrainConfigInput): Promise<string[]> {
+  await runner.open(await inputFor(dataRoot, folder, config));
   await runner.page.evaluate(() => window.finetune.api.runRecipe());
   const hashes = (await runner.fingerprints()).map((f) => f.hash);
   await runner.close();
@@ -52,10 +54,10 @@ async function finishFromCheckpoint(runner: Runner, projectId: string): Promise<
   return { resumedAt: prepared.resumedAt, hashes: (await runner.fingerprints()).map((f) => f.hash) };
 }
 
-test('a worker terminated in stage 1 and a page closed in stage 2 resume to the uninterrupted weights', async ({ runner, context, server, dataRoot }) => {
+test('naive loop: a worker terminated in stage 1 and a page closed in stage 2 resume to the uninterrupted weights', async ({ runner, context, server, dataRoot }) => {
   await sampleSubset(join(dataRoot, 'resume-tab'), ['daisy', 'rose'], 8);
-  const expected = await reference(runner, dataRoot, 'resume-tab');
-  const projectId = await importProject(runner, dataRoot, 'resume-tab', CONFIG);
+  const expected = await reference(runner, dataRoot, 'resume-tab', NAIVE);
+  const projectId = await importProject(runner, dataRoot, 'resume-tab', NAIVE);
   const stops = [randomStop(1), randomStop(2)];
   test.info().annotations.push({ type: 'stopped after checkpoints', description: stops.join(', ') });
 
@@ -75,9 +77,9 @@ test('a worker terminated in stage 1 and a page closed in stage 2 resume to the 
   expect(hashes).toEqual(expected);
 });
 
-test('a killed browser, even mid-checkpoint, resumes from IndexedDB to the uninterrupted weights', async ({ runner, server, dataRoot }) => {
+test('cached: a killed browser, even mid-checkpoint, rebuilds its cache and resumes from IndexedDB to the uninterrupted weights', async ({ runner, server, dataRoot }) => {
   await sampleSubset(join(dataRoot, 'resume-kill'), ['daisy', 'rose'], 8);
-  const expected = await reference(runner, dataRoot, 'resume-kill');
+  const expected = await reference(runner, dataRoot, 'resume-kill', CONFIG);
   const profile = await mkdtemp(join(tmpdir(), 'finetune-profile-'));
   const kill = (): void => void execFileSync('pkill', ['-9', '-f', `user-data-dir=${profile}`]);
   const launch = async (): Promise<Runner> => runnerOn(await (await launchPersistent(profile)).newPage(), server.url);

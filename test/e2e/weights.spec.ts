@@ -64,7 +64,8 @@ test('bad weights get a clear error each, and nothing half-written is cached', a
     [at('truncated.h5'), /truncated.h5 could not be (opened|read): a truncated or corrupt HDF5 file/],
     [at('not-hdf5.h5'), /not-hdf5.h5 is not an HDF5 file \(19 bytes, no HDF5 signature\)/],
     [at('missing.h5'), /^could not download .*missing.h5: HTTP 404/],
-    [dropped, /^the download of .*vgg16.h5 broke off after 1.0 MB of 47.1 MB: /],
+    // The reset can overtake the last chunk sent: the browser may see less than the 1 MB written.
+    [dropped, /^the download of .*vgg16.h5 broke off after (0\.\d|1\.0) MB of 47.1 MB: /],
   ];
   try {
     for (const [weights, message] of cases) {

@@ -16,7 +16,15 @@ describe('npm run finetune arguments', () => {
       augment: null,
       head: { epochs: 3 },
       finetune: { epochs: 0 },
+      cache: { head: true, finetune: true },
     });
+  });
+
+  it("turns either stage's frozen-layer cache off and sizes it", () => {
+    expect(parseFinetuneArgs(['--cache', 'head', '--cache-views', '4', '--cache-mb', '256']).config.cache).toEqual({ head: true, finetune: false, views: 4, budgetMB: 256 });
+    expect(parseFinetuneArgs(['--cache', 'none']).config.cache).toEqual({ head: false, finetune: false });
+    expect(() => parseFinetuneArgs(['--cache', 'yes'])).toThrow(/--cache must be both, head, finetune or none, got 'yes'/);
+    expect(() => resolveConfig(parseFinetuneArgs(['--cache-views', '1.5']).config)).toThrow(/cache.views must be an integer from 0 to 16, got 1.5/);
   });
 
   it('uses the bundled sample and its quick preset without --dataset; flags still win', () => {

@@ -25,6 +25,7 @@ export function progressView(p: ProgressViewProps): TemplateResult {
       <h2 id="progress-title">3. Training <span class="muted">${p.status}</span></h2>
       ${p.backends.map((b) => html`<p class="backend"><strong>${b.stage === 2 ? 'Stage 2 backend' : 'Backend'}: ${b.backend}</strong> (${b.detail}). <span class="muted">${b.reason}</span></p>`)}
       ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
+      ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${g.cache.done} / ${g.cache.total} images`) : ''}
       ${g.download && g.download.loaded !== g.download.total
         ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, `${(g.download.loaded / 1e6).toFixed(1)} MB`)
         : ''}

@@ -22,6 +22,14 @@ const FIELDS: Field[] = [
   { key: 'finetuneLr', label: 'Stage 2 learning rate', help: 'SGD, 0.001 in the recipe', type: 'number', min: 0, step: 0.0001 },
   { key: 'unfreezeFrom', label: 'Unfreeze from layer', help: 'Index or name; 15 is block5_conv1', type: 'text' },
   { key: 'backend', label: 'Backend', help: 'auto measures what is fastest here', type: 'select', options: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] },
+  {
+    key: 'cache',
+    label: 'Frozen-layer cache',
+    help: 'Stages that run their frozen layers once per image and view, then train on the stored outputs (much faster)',
+    type: 'select',
+    options: ['both', 'head', 'finetune', 'none'],
+  },
+  { key: 'cacheViews', label: 'Cached views', help: 'Augmented views stored per image besides the plain one: more is closer to fresh augmentation', type: 'number', min: 0, step: 1 },
 ];
 
 export interface SettingsViewProps {

@@ -1,0 +1,86 @@
+// The frozen-layer cache against the naive loop, on the same data, backend and seed, in one run: stage 1's
+// wall time and accuracy, stage 2's time per epoch, and the tensors alive at each epoch's end.
+import type { Page } from '@playwright/test';
+import { join } from 'node:path';
+import { DATASET_ROUTE, listDirectory } from '../cli/dataset-dir';
+import type { TrainConfigInput } from '../src/config';
+import { listDataset } from '../src/data/listing';
+import type { StageResult, TrainEvent } from '../src/protocol';
+import type { OpenInput } from '../src/train/open-session';
+
+export interface CacheBenchSpec {
+  /** Folder of class folders, served under /dataset/ from its parent. */
+  dataset: string;
+  inputSize: number;
+  batchSize: number;
+  backend: string;
+  headEpochs: number;
+  finetuneEpochs: number;
+}
+
+interface Run {
+  stage1Seconds: number;
+  stage2Seconds: number;
+  stage2SecondsPerEpoch: number;
+  stage1ValAcc: number | null;
+  stage2ValAcc: number | null;
+  cache: { stage: number; layer: string; views: number; mb: number; seconds: number }[];
+  numTensorsAtEpochEnd: number[];
+}
+
+async function timedRun(page: Page, input: OpenInput, epochs: number): Promise<Run> {
+  await page.evaluate((i) => window.finetune.open(i), input);
+  const stage = async (s: 1 | 2): Promise<{ result: StageResult; seconds: number }> => {
+    const started = performance.now();
+    const result = await page.evaluate((n) => window.finetune.api.trainStage(n), s);
+    return { result, seconds: (performance.now() - started) / 1000 };
+  };
+  const one = await stage(1);
+  const two = await stage(2);
+  const events = await page.evaluate(() => window.finetune.events.splice(0));
+  await page.evaluate(() => window.finetune.api.close());
+  const cache = events.filter((e): e is Extract<TrainEvent, { type: 'cache' }> => e.type === 'cache');
+  const built2 = cache.find((c) => c.stage === 2)?.seconds ?? 0;
+  return {
+    stage1Seconds: round(one.seconds),
+    stage2Seconds: round(two.seconds),
+    stage2SecondsPerEpoch: round((two.seconds - built2) / epochs),
+    stage1ValAcc: one.result.report?.accuracy ?? null,
+    stage2ValAcc: two.result.report?.accuracy ?? null,
+    cache: cache.map((c) => ({ stage: c.stage, layer: c.layer, views: c.views, mb: round(c.bytes / 1e6), seconds: round(c.seconds) })),
+    numTensorsAtEpochEnd: [...one.result.history, ...two.result.history].map((h) => h.numTensors),
+  };
+}
+
+const round = (x: number): number => Number(x.toFixed(3));
+
+/** Trains the recipe twice, naive then cached, and returns both runs with their ratios. */
+export async function compareCache(page: Page, spec: CacheBenchSpec): Promise<object> {
+  const { files, folders } = await listDirectory(spec.dataset, `${DATASET_ROUTE}${spec.dataset.split('/').at(-1)}/`);
+  const listing = listDataset(files, spec.dataset, folders);
+  const config = (on: boolean): TrainConfigInput => ({
+    inputSize: spec.inputSize,
+    batchSize: spec.batchSize,
+    backend: spec.backend as TrainConfigInput['backend'],
+    head: { epochs: spec.headEpochs },
+    finetune: { epochs: spec.finetuneEpochs },
+    cache: { head: on, finetune: on },
+  });
+  const input = (on: boolean): OpenInput => ({ config: config(on), dataset: listing.source, root: join(spec.dataset) });
+  process.stderr.write(`bench: naive recipe (${spec.headEpochs} + ${spec.finetuneEpochs} epochs at ${spec.inputSize} px on ${spec.backend})... `);
+  const naive = await timedRun(page, input(false), spec.finetuneEpochs);
+  process.stderr.write(`${naive.stage1Seconds + naive.stage2Seconds} s\nbench: cached recipe... `);
+  const cached = await timedRun(page, input(true), spec.finetuneEpochs);
+  process.stderr.write(`${cached.stage1Seconds + cached.stage2Seconds} s\n`);
+  return {
+    spec: { ...spec, dataset: `${listing.source.items.length} images in ${listing.source.classes.length} classes` },
+    naive,
+    cached,
+    ratios: {
+      'stage 1 wall time, cached / naive': round(cached.stage1Seconds / naive.stage1Seconds),
+      'stage 1 validation accuracy, cached - naive (points)': round(100 * ((cached.stage1ValAcc ?? 0) - (naive.stage1ValAcc ?? 0))),
+      'stage 2 time per epoch, naive / cached': round(naive.stage2SecondsPerEpoch / cached.stage2SecondsPerEpoch),
+      'stage 2 validation accuracy, cached - naive (points)': round(100 * ((cached.stage2ValAcc ?? 0) - (naive.stage2ValAcc ?? 0))),
+    },
+  };
+}

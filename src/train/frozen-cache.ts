@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { makeBatch, type Batch } from '../data/batches';
+import { oneHot } from '../data/split';
+import type { TrainEventListener } from '../protocol';
+import { deriveSeed, streamFor } from '../rng';
+import type { RunControl } from './control';
+import type { StageContext } from './stage';
+
+// A stage's frozen layers give the same output for the same input in every epoch, so they run once:
+// over the plain view and `views` augmented views of each training image (drawn from the seed, so a
+// resumed run rebuilds the same cache) and over each held-out image. Training then runs only the layers
+// above them, on the stored outputs; each epoch feeds every image one of its views, chosen from
+// (seed, stage, epoch, image) alone, so no extra state needs a checkpoint.
+
+export interface FrozenCache {
+  /** The first trained layer: the cache holds the output of the layer before it. */
+  from: number;
+  /** Stored views per training image; view 0 is the plain image. */
+  views: number;
+  /** One image's output shape (without the batch dimension), and its length. */
+  shape: number[];
+  length: number;
+  /** Per view, the outputs of the training images in split order. */
+  train: Float32Array[];
+  test: Float32Array;
+  /** An image's row in `train` or `test`. */
+  rowOf: Map<number, number>;
+  bytes: number;
+}
+
+/**
+ * The layers from `from` to the end, re-applied to an input shaped like the output of layer `from - 1`:
+ * a model that shares their weights. Null when those layers are not a chain (a branch or a skip
+ * connection crosses the cut), where only the whole model can train them.
+ */
+export function suffixModel(model: tf.LayersModel, from: number): tf.LayersModel | null {
+  const layers = model.layers.slice(from);
+  const chain = layers.every((layer, i) => {
+    const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
+    return inbound.length === 1 && inbound[0] === model.layers[from + i - 1];
+  });
+  if (!chain || model.outputs.length !== 1 || model.outputs[0]!.sourceLayer !== layers.at(-1)) return null;
+  const input = tf.input({ shape: (model.layers[from - 1]!.outputShape as number[]).slice(1) });
+  const output = layers.reduce<tf.SymbolicTensor>((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
+  return tf.model({ inputs: input, outputs: output, name: `${model.name}_from_${from}` });
+}
+
+/** The layers before `from`, as a model that shares their weights. */
+export function prefixModel(model: tf.LayersModel, from: number): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: model.layers[from - 1]!.output as tf.SymbolicTensor });
+}
+
+/** Views the budget allows: `wanted` augmented ones, fewer if they do not fit, null if not even one does. */
+export function viewsWithin(bytesPerImage: number, trainImages: number, testImages: number, wanted: number, budgetBytes: number): number | null {
+  const fits = Math.floor((budgetBytes / bytesPerImage - testImages) / trainImages) - 1;
+  if (wanted === 0) return fits >= 0 ? 0 : null;
+  return fits >= 1 ? Math.min(wanted, fits) : null;
+}
+
+async function outputsOf(prefix: tf.LayersModel, batch: Batch): Promise<Float32Array> {
+  const out = prefix.predict(batch.xs) as tf.Tensor;
+  tf.dispose([batch.xs, batch.ys]);
+  try {
+    return (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
+}
+
+interface BuildOptions {
+  stage: 1 | 2;
+  from: number;
+  /** Augmented views per training image (0 when augmentation is off). */
+  views: number;
+  control: RunControl;
+  emit: TrainEventListener;
+}
+
+/** Runs the frozen layers once over every view of every image, in batches, between which pause and cancel act. */
+export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options: BuildOptions): Promise<FrozenCache> {
+  const { model, data, split, config } = ctx;
+  const { stage, from, control, emit } = options;
+  const prefix = prefixModel(model, from);
+  const shape = (model.layers[from - 1]!.outputShape as number[]).slice(1);
+  const length = shape.reduce((a, b) => a * b, 1);
+  const views = 1 + (config.augment ? options.views : 0);
+  const rng = streamFor(config.seed, `cache/${stage}`);
+  const augment = config.augment ? { config: config.augment, rng } : undefined;
+  const total = views * split.train.length + split.test.length;
+  let done = 0;
+  const fill = async (indices: readonly number[], target: Float32Array, augmented: boolean): Promise<void> => {
+    for (let start = 0; start < indices.length; start += config.batchSize) {
+      await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, while caching its frozen layers (${done}/${total} images)` }));
+      const chunk = indices.slice(start, start + config.batchSize);
+      target.set(await outputsOf(prefix, makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
+      done += chunk.length;
+      emit({ type: 'cache-progress', stage, done, total });
+    }
+  };
+  const train = Array.from({ length: views }, () => new Float32Array(split.train.length * length));
+  const test = new Float32Array(split.test.length * length);
+  for (const [view, target] of train.entries()) await fill(split.train, target, view > 0);
+  await fill(split.test, test, false);
+  const rowOf = new Map<number, number>();
+  split.train.forEach((image, row) => rowOf.set(image, row));
+  split.test.forEach((image, row) => rowOf.set(image, row));
+  return { from, views, shape, length, train, test, rowOf, bytes: (train.length * train[0]!.length + test.length) * 4 };
+}
+
+/** The view an image is fed in an epoch: a pure function of the seed, so resuming needs no state. */
+export function viewOf(seed: number, stage: 1 | 2, epoch: number, image: number, views: number): number {
+  return views === 1 ? 0 : deriveSeed(seed, `view/${stage}/${epoch}/${image}`) % views;
+}
+
+/** A batch of stored outputs: each training image's view for this epoch, or the held-out images. */
+export function cachedBatch(cache: FrozenCache, labels: Int32Array, classes: number, indices: readonly number[], pick: { seed: number; stage: 1 | 2; epoch: number } | null): Batch {
+  const values = new Float32Array(indices.length * cache.length);
+  indices.forEach((image, i) => {
+    const row = cache.rowOf.get(image)!;
+    const source = pick ? cache.train[viewOf(pick.seed, pick.stage, pick.epoch, image, cache.views)]! : cache.test;
+    values.set(source.subarray(row * cache.length, (row + 1) * cache.length), i * cache.length);
+  });
+  return {
+    xs: tf.tensor(values, [indices.length, ...cache.shape]),
+    ys: tf.tensor2d(oneHot(Array.from(indices, (i) => labels[i]!), classes), [indices.length, classes]),
+  };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { Checkpoint, CheckpointSink } from '../../src/train/checkpoint';
+import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from '../../src/train/checkpointer';
+import { RunControl } from '../../src/train/control';
+import type { StagePosition } from '../../src/train/stage';
+
+/** Epoch ends `epochMs` apart, each save taking `saveMs`, on a fake clock: how many saves, and their share of the time. */
+async function epochEnds(epochs: number, epochMs: number, saveMs: number, maxOverhead: number): Promise<{ saves: number; overhead: number }> {
+  let now = 0;
+  let saves = 0;
+  const sink: CheckpointSink = {
+    label: 'test',
+    load: async () => null,
+    save: async () => {
+      now += saveMs;
+      saves++;
+    },
+  } as unknown as CheckpointSink;
+  const checkpoint = { cursor: { stage: 1, epoch: 1, step: 0, done: false }, weights: { data: new ArrayBuffer(8) }, optimizer: null } as unknown as Checkpoint;
+  const policy = { ...DEFAULT_CHECKPOINT_POLICY, everySeconds: 1e9, maxOverhead };
+  const checkpointer = new Checkpointer(sink, policy, async () => checkpoint, () => undefined, new RunControl(), () => now);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    now += epochMs;
+    await checkpointer.at({} as StagePosition, true);
+  }
+  return { saves, overhead: (saves * saveMs) / now };
+}
+
+describe('checkpoints at epoch ends', () => {
+  it('are taken at every epoch end by default, however long they take', async () => {
+    expect(await epochEnds(50, 200, 800, DEFAULT_CHECKPOINT_POLICY.maxOverhead)).toMatchObject({ saves: 50 });
+  });
+
+  it('with a bounded overhead: every epoch while cheap, spaced out when epochs are fast and checkpoints large', async () => {
+    expect(await epochEnds(50, 2000, 60, 0.1)).toMatchObject({ saves: 50 });
+    const { saves, overhead } = await epochEnds(400, 200, 800, 0.1);
+    expect(saves).toBeGreaterThan(5);
+    expect(saves).toBeLessThan(40);
+    expect(overhead).toBeLessThanOrEqual(0.11);
+  });
+});
