@@ -1,7 +1,6 @@
 // The frozen-layer cache against the naive loop, on the same data, backend and seed, in one run: stage 1's
 // wall time and accuracy, stage 2's time per epoch, and the tensors alive at each epoch's end.
 import type { Page } from '@playwright/test';
-import { join } from 'node:path';
 import { DATASET_ROUTE, listDirectory } from '../cli/dataset-dir';
 import type { TrainConfigInput } from '../src/config';
 import { listDataset } from '../src/data/listing';
@@ -54,7 +53,18 @@ async function timedRun(page: Page, input: OpenInput, epochs: number): Promise<R
 
 const round = (x: number): number => Number(x.toFixed(3));
 
-/** Trains the recipe twice, naive then cached, and returns both runs with their ratios. */
+/** Stage 1 alone with `views` augmented views cached per image: its wall time and held-out accuracy. */
+async function stage1With(page: Page, input: OpenInput, views: number): Promise<{ views: number; seconds: number; valAcc: number | null }> {
+  await page.evaluate((i) => window.finetune.open(i), { ...input, config: { ...input.config, cache: { head: true, finetune: true, views } } });
+  const started = performance.now();
+  const result = await page.evaluate(() => window.finetune.api.trainStage(1));
+  const seconds = round((performance.now() - started) / 1000);
+  await page.evaluate(() => window.finetune.api.close());
+  await page.evaluate(() => window.finetune.events.splice(0));
+  return { views, seconds, valAcc: result.report?.accuracy ?? null };
+}
+
+/** Trains the recipe twice, naive then cached, and returns both runs with their ratios; then stage 1 over a range of views. */
 export async function compareCache(page: Page, spec: CacheBenchSpec): Promise<object> {
   const { files, folders } = await listDirectory(spec.dataset, `${DATASET_ROUTE}${spec.dataset.split('/').at(-1)}/`);
   const listing = listDataset(files, spec.dataset, folders);
@@ -66,12 +76,15 @@ export async function compareCache(page: Page, spec: CacheBenchSpec): Promise<ob
     finetune: { epochs: spec.finetuneEpochs },
     cache: { head: on, finetune: on },
   });
-  const input = (on: boolean): OpenInput => ({ config: config(on), dataset: listing.source, root: join(spec.dataset) });
+  const input = (on: boolean): OpenInput => ({ config: config(on), dataset: listing.source, root: spec.dataset });
   process.stderr.write(`bench: naive recipe (${spec.headEpochs} + ${spec.finetuneEpochs} epochs at ${spec.inputSize} px on ${spec.backend})... `);
   const naive = await timedRun(page, input(false), spec.finetuneEpochs);
   process.stderr.write(`${naive.stage1Seconds + naive.stage2Seconds} s\nbench: cached recipe... `);
   const cached = await timedRun(page, input(true), spec.finetuneEpochs);
-  process.stderr.write(`${cached.stage1Seconds + cached.stage2Seconds} s\n`);
+  process.stderr.write(`${cached.stage1Seconds + cached.stage2Seconds} s\nbench: stage 1 with 0, 1, 2, 4 cached views... `);
+  const views = [];
+  for (const k of [0, 1, 2, 4]) views.push(await stage1With(page, input(true), k));
+  process.stderr.write('done\n');
   return {
     spec: { ...spec, dataset: `${listing.source.items.length} images in ${listing.source.classes.length} classes` },
     naive,
@@ -82,5 +95,6 @@ export async function compareCache(page: Page, spec: CacheBenchSpec): Promise<ob
       'stage 2 time per epoch, naive / cached': round(naive.stage2SecondsPerEpoch / cached.stage2SecondsPerEpoch),
       'stage 2 validation accuracy, cached - naive (points)': round(100 * ((cached.stage2ValAcc ?? 0) - (naive.stage2ValAcc ?? 0))),
     },
+    stage1ByViews: views.map((v) => ({ ...v, 'wall time / naive': round(v.seconds / naive.stage1Seconds) })),
   };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { TrainConfigInput } from '../src/config';
+import { CACHE_CHOICES, cacheStages, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import type { BackendPreference, Preprocessing } from '../src/protocol';
 
@@ -113,7 +113,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const bundled = values.dataset === undefined;
   if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
   if (values.mode !== 'finetune' && values.mode !== 'features') throw new ConfigError(`--mode must be finetune or features, got '${values.mode}'`);
-  if (!['both', 'head', 'finetune', 'none'].includes(values.cache)) throw new ConfigError(`--cache must be both, head, finetune or none, got '${values.cache}'`);
+  if (!CACHE_CHOICES.includes(values.cache as CacheChoice)) throw new ConfigError(`--cache must be ${CACHE_CHOICES.join(', ').replace(/, (\w+)$/, ' or $1')}, got '${values.cache}'`);
   const preset = bundled ? BUNDLED_PRESET : undefined;
   const unfreeze = values['unfreeze-from'];
   const config: TrainConfigInput = {
@@ -133,8 +133,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       learningRate: number('finetune-lr', values['finetune-lr']),
     },
     cache: {
-      head: values.cache === 'both' || values.cache === 'head',
-      finetune: values.cache === 'both' || values.cache === 'finetune',
+      ...cacheStages(values.cache as CacheChoice),
       views: number('cache-views', values['cache-views']),
       budgetMB: number('cache-mb', values['cache-mb']),
     },

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
 import { parseWeights } from './model/base-source';
-import { BACKEND_CHAIN, type AugmentConfig, type TrainConfig } from './protocol';
+import { BACKEND_CHAIN, type AugmentConfig, type CacheConfig, type TrainConfig } from './protocol';
 
 /** The reference recipe's augmentation (RECIPE.md section 3). */
 export const RECIPE_AUGMENT: AugmentConfig = {
@@ -29,6 +29,18 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   preprocessing: 'auto',
   backend: 'auto',
 };
+
+/** Which stages train on stored outputs of their frozen layers, as one word (the CLI's --cache, the element's cache). */
+export type CacheChoice = 'both' | 'head' | 'finetune' | 'none';
+export const CACHE_CHOICES: readonly CacheChoice[] = ['both', 'head', 'finetune', 'none'];
+
+export function cacheStages(choice: CacheChoice): Pick<CacheConfig, 'head' | 'finetune'> {
+  return { head: choice === 'both' || choice === 'head', finetune: choice === 'both' || choice === 'finetune' };
+}
+
+export function cacheChoice({ head, finetune }: Pick<CacheConfig, 'head' | 'finetune'>): CacheChoice {
+  return head ? (finetune ? 'both' : 'head') : finetune ? 'finetune' : 'none';
+}
 
 export type TrainConfigInput = Partial<Omit<TrainConfig, 'head' | 'finetune' | 'cache'>> & {
   head?: Partial<TrainConfig['head']>;

@@ -2,7 +2,7 @@
 //   import 'finetune-trainer/web/finetune-trainer';
 //   <finetune-trainer head-epochs="25" finetune-epochs="100"></finetune-trainer>
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { RECIPE_DEFAULTS, type TrainConfigInput } from '../src/config';
+import { cacheChoice, cacheStages, RECIPE_DEFAULTS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import type { BackendPreference, Prediction, TrainConfig } from '../src/protocol';
 import { reportsCsv } from '../src/train/report-export';
 import { TrainingController, type ImportSource } from './training-controller';
@@ -17,8 +17,7 @@ import { styles } from './views/styles';
 import { useView } from './views/use-view';
 
 export * from './events';
-
-export type CacheChoice = 'both' | 'head' | 'finetune' | 'none';
+export type { CacheChoice } from '../src/config';
 
 function download(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -283,12 +282,14 @@ export class FinetuneTrainer extends LitElement {
       backend: this.backend,
       head: { epochs: this.headEpochs, learningRate: this.headLr },
       finetune: { epochs: this.finetuneEpochs, learningRate: this.finetuneLr },
-      cache: { head: this.cache === 'both' || this.cache === 'head', finetune: this.cache === 'both' || this.cache === 'finetune', views: this.cacheViews },
+      cache: { ...cacheStages(this.cache), views: this.cacheViews },
     };
   }
 
   /** Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
   applyConfig(config: TrainConfig): void {
+    // A project stored before the frozen-layer cache existed has no cache settings: show the defaults.
+    const cache = config.cache ?? RECIPE_DEFAULTS.cache;
     const weightsIsBase = config.weights.includes('#');
     Object.assign(this, {
       base: weightsIsBase ? config.weights : 'vgg16',
@@ -302,8 +303,8 @@ export class FinetuneTrainer extends LitElement {
       headLr: config.head.learningRate,
       finetuneEpochs: config.finetune.epochs,
       finetuneLr: config.finetune.learningRate,
-      cache: config.cache.head ? (config.cache.finetune ? 'both' : 'head') : config.cache.finetune ? 'finetune' : 'none',
-      cacheViews: config.cache.views,
+      cache: cacheChoice(cache),
+      cacheViews: cache.views,
     });
   }
 

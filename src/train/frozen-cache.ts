@@ -12,9 +12,8 @@ import type { StageContext } from './stage';
 // above them, on the stored outputs; each epoch feeds every image one of its views, chosen from
 // (seed, stage, epoch, image) alone, so no extra state needs a checkpoint.
 
+/** The outputs of the layer before the first trained one. */
 export interface FrozenCache {
-  /** The first trained layer: the cache holds the output of the layer before it. */
-  from: number;
   /** Stored views per training image; view 0 is the plain image. */
   views: number;
   /** One image's output shape (without the batch dimension), and its length. */
@@ -104,7 +103,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
   const rowOf = new Map<number, number>();
   split.train.forEach((image, row) => rowOf.set(image, row));
   split.test.forEach((image, row) => rowOf.set(image, row));
-  return { from, views, shape, length, train, test, rowOf, bytes: (train.length * train[0]!.length + test.length) * 4 };
+  return { views, shape, length, train, test, rowOf, bytes: (train.length * train[0]!.length + test.length) * 4 };
 }
 
 /** The view an image is fed in an epoch: a pure function of the seed, so resuming needs no state. */

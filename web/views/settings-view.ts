@@ -1,4 +1,5 @@
 import { html, type TemplateResult } from 'lit';
+import { CACHE_CHOICES } from '../../src/config';
 
 /** One setting of the form: the element property it edits, and a short explanation. */
 interface Field {
@@ -27,7 +28,7 @@ const FIELDS: Field[] = [
     label: 'Frozen-layer cache',
     help: 'Stages that run their frozen layers once per image and view, then train on the stored outputs (much faster)',
     type: 'select',
-    options: ['both', 'head', 'finetune', 'none'],
+    options: [...CACHE_CHOICES],
   },
   { key: 'cacheViews', label: 'Cached views', help: 'Augmented views stored per image besides the plain one: more is closer to fresh augmentation', type: 'number', min: 0, step: 1 },
 ];
