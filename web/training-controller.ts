@@ -85,8 +85,14 @@ export class TrainingController implements ReactiveController {
 
   hostDisconnected(): void {
     this.client.terminate();
+    this.revokeUrls();
+  }
+
+  /** Frees the object URLs made for the shown project's images. */
+  private revokeUrls(): void {
     this.urls.forEach((u) => URL.revokeObjectURL(u));
     this.urls = [];
+    this.imageUrls = new Map();
   }
 
   get classWarnings(): string[] {
@@ -126,10 +132,10 @@ export class TrainingController implements ReactiveController {
       return;
     }
     const images = await (await this.db()).getAllFromIndex('images', 'byProject', id);
+    this.revokeUrls();
     this.classCounts = this.project.classes.map((c) => images.filter((i) => i.className === c).length);
     this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.objectUrl(i.blob))]));
     this.blobs = new Map(images.map((i) => [i.path, i.blob]));
-    this.imageUrls = new Map();
     // The last run's finished stages (reports, histories) show without decoding a single image.
     const runs = await this.client.api.runs(id);
     this.stages = runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
