@@ -18,6 +18,11 @@ export interface BatchOptions {
   augment?: { config: AugmentConfig; rng: SeededRandom };
 }
 
+/** One-hot labels as a [labels, classes] tensor. */
+export function oneHotTensor(labels: readonly number[], classes: number): tf.Tensor2D {
+  return tf.tensor2d(oneHot(labels, classes), [labels.length, classes]);
+}
+
 /** Gathers the images at `indices` into one network-ready batch and its one-hot labels. */
 export function makeBatch(data: PixelDataset, indices: readonly number[], options: BatchOptions): Batch {
   const { size } = data;
@@ -35,7 +40,7 @@ export function makeBatch(data: PixelDataset, indices: readonly number[], option
     return preprocess(images, options.preprocessing);
   });
   const labels = indices.map((i) => data.labels[i] as number);
-  const ys = tf.tensor2d(oneHot(labels, data.classes.length), [indices.length, data.classes.length]);
+  const ys = oneHotTensor(labels, data.classes.length);
   return { xs, ys };
 }
 

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeBatch } from '../data/batches';
+import { makeBatch, oneHotTensor } from '../data/batches';
 import type { PixelDataset } from '../data/load';
-import { oneHot } from '../data/split';
 import { deriveSeed } from '../rng';
 import type { Preprocessing } from '../protocol';
 import { yieldToEventLoop } from './control';
@@ -61,7 +60,7 @@ export async function fitLogistic(features: tf.Tensor2D, labels: readonly number
   });
   const optimizer = tf.train.adam(settings.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const ys = tf.tensor2d(oneHot(labels, classes), [labels.length, classes]);
+  const ys = oneHotTensor(labels, classes);
   try {
     for (let epoch = 0; epoch < settings.epochs; epoch++) await model.trainOnBatch(features, ys);
   } finally {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeBatch, type Batch } from '../data/batches';
-import { oneHot } from '../data/split';
+import { makeBatch, oneHotTensor, type Batch } from '../data/batches';
 import type { TrainEventListener } from '../protocol';
 import { deriveSeed, streamFor } from '../rng';
 import type { RunControl } from './control';
@@ -39,9 +38,14 @@ export function suffixModel(model: tf.LayersModel, from: number): tf.LayersModel
     return inbound.length === 1 && inbound[0] === model.layers[from + i - 1];
   });
   if (!chain || model.outputs.length !== 1 || model.outputs[0]!.sourceLayer !== layers.at(-1)) return null;
-  const input = tf.input({ shape: (model.layers[from - 1]!.outputShape as number[]).slice(1) });
+  const input = tf.input({ shape: cutShape(model, from) });
   const output = layers.reduce<tf.SymbolicTensor>((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
   return tf.model({ inputs: input, outputs: output, name: `${model.name}_from_${from}` });
+}
+
+/** One image's output shape (no batch dimension) of the layer before `from`: what a cache stores. */
+export function cutShape(model: tf.LayersModel, from: number): number[] {
+  return (model.layers[from - 1]!.outputShape as number[]).slice(1);
 }
 
 /** The layers before `from`, as a model that shares their weights. */
@@ -80,7 +84,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
   const { model, data, split, config } = ctx;
   const { stage, from, control, emit } = options;
   const prefix = prefixModel(model, from);
-  const shape = (model.layers[from - 1]!.outputShape as number[]).slice(1);
+  const shape = cutShape(model, from);
   const length = shape.reduce((a, b) => a * b, 1);
   const views = 1 + (config.augment ? options.views : 0);
   const rng = streamFor(config.seed, `cache/${stage}`);
@@ -121,6 +125,6 @@ export function cachedBatch(cache: FrozenCache, labels: Int32Array, classes: num
   });
   return {
     xs: tf.tensor(values, [indices.length, ...cache.shape]),
-    ys: tf.tensor2d(oneHot(Array.from(indices, (i) => labels[i]!), classes), [indices.length, classes]),
+    ys: oneHotTensor(Array.from(indices, (i) => labels[i]!), classes),
   };
 }

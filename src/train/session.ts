@@ -29,6 +29,7 @@ import { encodeModelWeights, encodeOptimizer, restoreModelWeights, type Checkpoi
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
 import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
+import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
 import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
@@ -283,7 +284,7 @@ export class TrainingSession {
   async runFeatures(settings: Partial<LogisticSettings> = {}): Promise<StageResult> {
     const { model, data, split, config, emit } = this.context;
     const started = performance.now();
-    const base = tf.model({ inputs: model.inputs, outputs: model.layers[this.headStart - 1]!.output as tf.SymbolicTensor });
+    const base = prefixModel(model, this.headStart);
     emit({ type: 'info', message: `extracting features of ${split.train.length + split.test.length} images with the frozen base...` });
     const train = await pooledFeatures(base, data, split.train, config.batchSize, config.preprocessing);
     const test = split.test.length ? await pooledFeatures(base, data, split.test, config.batchSize, config.preprocessing) : null;

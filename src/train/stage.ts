@@ -8,7 +8,7 @@ import type { SeededRandom } from '../rng';
 import { restoreOptimizer, type BatchPosition, type EncodedWeights } from './checkpoint';
 import type { RunControl } from './control';
 import { evaluate, type Evaluation } from './evaluate';
-import { buildCache, cachedBatch, suffixModel, viewsWithin, type FrozenCache } from './frozen-cache';
+import { buildCache, cachedBatch, cutShape, suffixModel, viewsWithin, type FrozenCache } from './frozen-cache';
 import { classificationReport, confusionMatrix } from './metrics';
 
 /** A point between two batches of a stage, with what a checkpoint needs from the stage loop. */
@@ -162,7 +162,7 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   const suffix = suffixModel(model, from);
   const tell = (why: string): null => (emit({ type: 'info', message: `stage ${stage}: no cache (${why}): every epoch runs the whole model` }), null);
   if (!suffix) return tell(`the layers above ${cut.name} are not a simple chain`);
-  const bytesPerImage = 4 * (cut.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  const bytesPerImage = 4 * cutShape(model, from).reduce((a, b) => a * b, 1);
   const wanted = config.augment ? config.cache.views : 0;
   const views = viewsWithin(bytesPerImage, split.train.length, split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
   if (views === null) return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);
