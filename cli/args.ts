@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { CACHE_CHOICES, cacheStages, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
-import type { BackendPreference, Preprocessing } from '../src/protocol';
+import type { BackendPreference, Preprocessing, RecoverySettings } from '../src/protocol';
+import { RECOVERY_DEFAULTS } from '../src/train/recovery';
 
 export const BUNDLED_DATASET = 'samples/flowers4';
 export const BUNDLED_MODEL_DIR = 'out/flowers4';
@@ -49,6 +50,10 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --checkpoint-overhead X  skip an epoch-end checkpoint that would take more than this share of the
                            time since the last one (e.g. 0.1 when epochs are faster than a checkpoint
                            write; default 1: every epoch)
+  --fault-attempts N       faults (a lost GPU device, a failed kernel, memory running out) a run
+                           survives by resuming from its last checkpoint (default 2; 0: stop at the first)
+  --smaller-batch-on-oom   on running out of memory, resume with half the batch size (default: stop and
+                           say which batch size to try)
   --verbose                also print the browser's console
   -h, --help               this text
 
@@ -66,6 +71,7 @@ export interface FinetuneArgs {
   checkpointEvery: number | null;
   /** The largest share of time epoch-end checkpoints may take (null: save at every epoch end). */
   checkpointOverhead: number | null;
+  recovery: RecoverySettings;
   verbose: boolean;
   help: boolean;
 }
@@ -105,6 +111,8 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       resume: { type: 'boolean', default: false },
       'checkpoint-every': { type: 'string' },
       'checkpoint-overhead': { type: 'string' },
+      'fault-attempts': { type: 'string' },
+      'smaller-batch-on-oom': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'finetune' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -147,6 +155,8 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   if (checkpointOverhead !== null && !(checkpointOverhead > 0 && checkpointOverhead <= 1)) {
     throw new ConfigError(`--checkpoint-overhead needs a share above 0 and at most 1; got ${checkpointOverhead}`);
   }
+  const attempts = number('fault-attempts', values['fault-attempts']) ?? RECOVERY_DEFAULTS.attempts;
+  if (!Number.isInteger(attempts) || attempts < 0) throw new ConfigError(`--fault-attempts needs a whole number, 0 or more; got ${attempts}`);
   return {
     datasetDir: values.dataset ?? null,
     outDir: values.model ?? null,
@@ -155,6 +165,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     resume: values.resume,
     checkpointEvery,
     checkpointOverhead,
+    recovery: { attempts, smallerBatch: values['smaller-batch-on-oom'] },
     verbose: values.verbose,
     help: values.help,
   };

@@ -124,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
       skipped: listing.skipped,
       resume: args.resume,
       checkpoint: { target: { kind: 'http', url: OUTPUT_ROUTE + CHECKPOINT_FILE }, everyBatches: args.checkpointEvery, ...(args.checkpointOverhead !== null && { maxOverhead: args.checkpointOverhead }) },
+      recovery: args.recovery,
     };
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -30,4 +30,7 @@ export class CancelledError extends FinetuneError {
 /** Another tab or window is training this project; this one may only watch. */
 export class ProjectBusyError extends FinetuneError {}
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError'] as const;
+/** The backend ran out of memory; the message says which batch size to try. */
+export class OutOfMemoryError extends FinetuneError {}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError'] as const;

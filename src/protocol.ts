@@ -193,7 +193,19 @@ export type TrainEvent =
   | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] }
   | { type: 'features-end'; result: StageResult; classes: string[]; features: number; seconds: number }
   | { type: 'checkpoint'; state: 'writing' | 'saved'; where: string; bytes: number; ms: number; sink: string }
-  | { type: 'resumed'; where: string; from: string };
+  | { type: 'resumed'; where: string; from: string }
+  | { type: 'fault'; kind: FaultKind; message: string; action: string };
+
+/** What went wrong under a run: the GPU device went away, memory ran out, or a kernel threw. */
+export type FaultKind = 'device-lost' | 'out-of-memory' | 'kernel';
+
+/** How a run answers a fault: resume from its last checkpoint, up to `attempts` times. */
+export interface RecoverySettings {
+  /** Faults survived per run (0: the first fault ends it). */
+  attempts: number;
+  /** On running out of memory, resume with half the batch size instead of stopping with that advice. */
+  smallerBatch: boolean;
+}
 
 /** May return a promise: the worker then waits for it before a call that emitted the event returns. */
 export type TrainEventListener = (event: TrainEvent) => void | Promise<void>;

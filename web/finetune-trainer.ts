@@ -225,6 +225,7 @@ export class FinetuneTrainer extends LitElement {
     backend: { type: String },
     cache: { type: String },
     cacheViews: { type: Number, attribute: 'cache-views' },
+    smallerBatchOnOom: { type: Boolean, attribute: 'smaller-batch-on-oom' },
   };
 
   /** The stored project to show and train (its id); set by importing, or from outside. */
@@ -246,6 +247,8 @@ export class FinetuneTrainer extends LitElement {
   declare cache: CacheChoice;
   /** Augmented views cached per training image, besides the plain one. */
   declare cacheViews: number;
+  /** On running out of memory, resume with half the batch size instead of stopping with that advice. */
+  declare smallerBatchOnOom: boolean;
 
   readonly controller = new TrainingController(this);
 
@@ -267,6 +270,7 @@ export class FinetuneTrainer extends LitElement {
       backend: d.backend,
       cache: 'both',
       cacheViews: d.cache.views,
+      smallerBatchOnOom: false,
     });
   }
 

@@ -18,6 +18,7 @@ export type ImportSource = { files: { path: string; blob: Blob }[] } | { zip: Fi
 export interface TrainerHost extends ReactiveControllerHost, HTMLElement {
   /** The run's settings, from the element's attributes and form. */
   trainConfig(): TrainConfigInput;
+  smallerBatchOnOom: boolean;
   /** Shows stored settings (a project's, a checkpoint's) in the form. */
   applyConfig(config: TrainConfig): void;
 }
@@ -244,7 +245,8 @@ export class TrainingController implements ReactiveController {
     this.update();
     try {
       const config = this.host.trainConfig();
-      this.prepared = await this.client.api.open({ projectId: this.project.id, config, resume }, Comlink.proxy(this.onEvent));
+      const recovery = { smallerBatch: this.host.smallerBatchOnOom };
+      this.prepared = await this.client.api.open({ projectId: this.project.id, config, resume, recovery }, Comlink.proxy(this.onEvent));
       this.progress.plan(this.prepared.config.head.epochs, this.prepared.config.finetune.epochs);
       if (resume) this.host.applyConfig(this.prepared.config);
       this.status = 'training';

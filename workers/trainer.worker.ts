@@ -21,6 +21,9 @@ import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchm
 import { openSession, outcomeOf, type OpenedSession, type OpenInput } from '../src/train/open-session';
 import type { TrainingSession } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
+import { lostDevice, restartBackend } from '../src/backend/device-loss';
+import { drillListener, type FaultDrill } from '../src/train/fault-drill';
+import { planRecovery, RECOVERY_DEFAULTS, type RecoveryPlan } from '../src/train/recovery';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -29,7 +32,10 @@ setWasmPaths({
 });
 
 let opened: OpenedSession | null = null;
+/** What the open session was opened with, and where its events go: a fault reopens it from these. */
+let openedWith: { input: OpenInput; emit: TrainEventListener } | null = null;
 let listener: TrainEventListener | null = null;
+let drills: FaultDrill[] = [];
 let store: Promise<FinetuneStore> | null = null;
 /** Events still crossing to the page: each call resolves only after they have, so none is overtaken. */
 const inFlight = new Set<Promise<unknown>>();
@@ -55,22 +61,59 @@ function current(): TrainingSession {
   return opened.session;
 }
 
-/** Runs training work, recording how the run ended when it ends the recipe or fails. */
-async function training<T>(work: () => Promise<T>, endsRecipe: () => boolean): Promise<T> {
-  const run = opened;
-  try {
-    const result = await settled(work());
-    if (endsRecipe()) await run?.finish('done');
-    return result;
-  } catch (error) {
-    await run?.finish(outcomeOf(error));
-    throw error;
+/** The plan for going on after `error` in `run`, or null (an OutOfMemoryError without leave to shrink the batch throws). */
+function recoveryFrom(error: unknown, run: OpenedSession, survived: number): RecoveryPlan | null {
+  const settings = { ...RECOVERY_DEFAULTS, ...openedWith?.input.recovery };
+  if (!run.resumable) settings.attempts = 0;
+  return planRecovery({ error, lostDevice: lostDevice(), backend: tf.getBackend(), batchSize: run.session.config.batchSize, settings, survived });
+}
+
+/** Closes the faulted session and opens it again from its last checkpoint (or afresh if it has none). */
+async function reopen(plan: RecoveryPlan): Promise<void> {
+  const { input, emit } = openedWith!;
+  const closing = opened;
+  opened = null;
+  await closing?.close().catch(() => undefined); // a lost device can fail to free what it held
+  if (plan.restart) restartBackend(plan.restart);
+  const next: OpenInput = { ...input, resume: true, ...(plan.batchSize !== null && { batchSize: plan.batchSize }) };
+  openedWith = { input: next, emit };
+  opened = await settled(openSession(next, emit, db)).catch((error: unknown) => {
+    if ((error as Error).name !== 'ConfigError' || !/nothing to resume/.test((error as Error).message)) throw error;
+    return settled(openSession({ ...next, resume: false }, emit, db));
+  });
+}
+
+/**
+ * Runs training work, recording how the run ended when it ends the recipe or fails. A fault (lost
+ * device, out of memory, a failed kernel) is reported and the work resumes from the last checkpoint.
+ */
+async function training<T>(work: (session: TrainingSession) => Promise<T>, endsRecipe: (session: TrainingSession) => boolean): Promise<T> {
+  for (let survived = 0; ; survived++) {
+    const run = opened!;
+    try {
+      const result = await settled(work(run.session));
+      if (endsRecipe(run.session)) await run.finish('done');
+      return result;
+    } catch (error) {
+      let plan: RecoveryPlan | null;
+      try {
+        plan = recoveryFrom(error, run, survived);
+      } catch (advice) {
+        await run.finish(outcomeOf(advice));
+        throw advice;
+      }
+      await run.finish(outcomeOf(error));
+      if (!plan) throw error;
+      await openedWith!.emit({ type: 'fault', kind: plan.kind, message: plan.message, action: plan.action });
+      await reopen(plan);
+    }
   }
 }
 
 async function closeSession(): Promise<void> {
   const closing = opened;
   opened = null;
+  openedWith = null;
   await closing?.close();
   (listener as Partial<Comlink.Remote<TrainEventListener>> | null)?.[Comlink.releaseProxy]?.();
   listener = null;
@@ -94,21 +137,33 @@ const api = {
   async open(input: OpenInput, onEvent: TrainEventListener): Promise<PrepareResult> {
     await closeSession();
     listener = onEvent;
-    opened = await settled(openSession(input, throttleProgress(deliver), db));
+    const throttled = throttleProgress(deliver);
+    const drill = drillListener(drills, (d) => deliver({ type: 'info', message: `fault drill: ${d.kind} after batch ${d.afterBatches}` }));
+    drills = [];
+    const emit: TrainEventListener = (event) => (drill(event), throttled(event));
+    openedWith = { input, emit };
+    opened = await settled(openSession(input, emit, db));
     return opened.session.prepared;
   },
   trainStage(stage: 1 | 2): Promise<StageResult> {
-    const session = current();
-    return training(() => session.trainStage(stage), () => stage === 2 || session.config.finetune.epochs === 0);
+    current();
+    return training((s) => s.trainStage(stage), (s) => stage === 2 || s.config.finetune.epochs === 0);
   },
   runRecipe(): Promise<RecipeResult> {
-    const session = current();
-    return training(() => session.runRecipe(), () => true);
+    current();
+    return training((s) => s.runRecipe(), () => true);
   },
   /** The feature-extraction baseline: frozen base once, softmax regression on pooled features. */
   runFeatures(): Promise<StageResult> {
-    const session = current();
-    return training(() => session.runFeatures(), () => true);
+    current();
+    return training((s) => s.runFeatures(), () => true);
+  },
+  /**
+   * Arms fault drills for the next open(): after the given count of training batches, the GPU device is
+   * lost or the next kernel fails, as the browser would do it; the run should survive them.
+   */
+  drillFaults(list: FaultDrill[]): void {
+    drills = list;
   },
   /** Top classes of each image, from the session's model. */
   predict(images: { name: string; blob: Blob }[], top = 3): Promise<Prediction[]> {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors';
 import { BACKEND_CHAIN, type BackendChoice, type BackendName, type BackendPreference, type ProbeKind, type ProbeTiming } from '../protocol';
+import { watchDevice } from './device-loss';
 import { probeBackend, timeConvolution, type BackendProbe } from './probe';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -16,6 +17,7 @@ export async function activate(backend: BackendName): Promise<string | null> {
     if (!(await tf.setBackend(backend))) return 'failed to start';
     await tf.ready();
     if (backend === 'wasm') registerWasmTrainingKernels();
+    watchDevice();
     return null;
   } catch (error) {
     return `failed to start: ${(error as Error).message}`;

@@ -68,6 +68,8 @@ export function formatEvent(event: TrainEvent): string[] {
       return [`[INFO] checkpoint: ${event.where} (${(event.bytes / 1e6).toFixed(1)} MB, ${Math.round(event.ms)} ms, ${event.sink})`];
     case 'resumed':
       return [`[INFO] resuming from ${event.from}: ${event.where}`];
+    case 'fault':
+      return [`[WARN] ${event.kind}: ${event.message}; ${event.action}`];
     case 'batch':
     case 'cache-progress':
       return [];

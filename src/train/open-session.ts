@@ -1,6 +1,6 @@
 import { overlayConfig, type TrainConfigInput } from '../config';
 import { CancelledError, ProjectBusyError } from '../errors';
-import type { CheckpointSettings, DatasetSource, SkippedFile, TrainEventListener } from '../protocol';
+import type { CheckpointSettings, DatasetSource, RecoverySettings, SkippedFile, TrainEventListener } from '../protocol';
 import { indexedDbCheckpoints } from '../store/checkpoints';
 import { httpCheckpoints } from '../store/http-checkpoints';
 import { acquireProjectLock, progressSender } from '../store/project-lock';
@@ -20,11 +20,17 @@ export interface OpenInput {
   resume?: boolean;
   /** Where to keep checkpoints; a project keeps them in IndexedDB unless told otherwise. */
   checkpoint?: CheckpointSettings;
+  /** How many faults (lost device, out of memory, a failed kernel) the run survives, and how. */
+  recovery?: Partial<RecoverySettings>;
+  /** Train with this batch size instead of the settings' or the checkpoint's. */
+  batchSize?: number;
 }
 
 export interface OpenedSession {
   session: TrainingSession;
   projectId: string | null;
+  /** Whether it keeps checkpoints, so that a fault can be resumed from. */
+  resumable: boolean;
   /**
    * Ends the run ('done', 'cancelled', 'failed: ...'): records it, and frees the project for other tabs.
    * The session stays usable (export, fingerprints) until close(). Only the first call counts.
@@ -83,6 +89,7 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
         root: project?.name ?? input.root ?? 'dataset',
         skipped: input.skipped,
         resume: input.resume,
+        batchSize: input.batchSize,
       },
       broadcastingEmit,
       { sink, policy, db },
@@ -108,6 +115,7 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
     return {
       session,
       projectId: projectId ?? null,
+      resumable: sink !== undefined,
       finish,
       async close() {
         session.dispose();

@@ -31,6 +31,7 @@ import { RunControl } from './control';
 import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
 import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
+import { rebatched } from './recovery';
 import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
@@ -42,6 +43,8 @@ export interface SessionInput {
   skipped?: SkippedFile[];
   /** Continue from the sink's checkpoint instead of starting afresh. */
   resume?: boolean;
+  /** Train with this batch size instead of the settings' (or the checkpoint's): after running out of memory. */
+  batchSize?: number;
 }
 
 export interface SessionOptions {
@@ -73,10 +76,11 @@ function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainCo
   return config;
 }
 
-function resumeOf({ cursor, history, optimizer }: Checkpoint): StageResume | null {
+function resumeOf({ cursor, history, optimizer, config }: Checkpoint, batchSize: number): StageResume | null {
   if (cursor.done) return null;
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
-  return { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
+  const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
+  return rebatched(position, config.batchSize, batchSize);
 }
 
 function describeCursor(c: Checkpoint['cursor']): string {
@@ -101,7 +105,7 @@ export class TrainingSession {
     options: SessionOptions,
   ) {
     this.stages = checkpoint ? [...checkpoint.stages] : [];
-    this.resume = checkpoint ? resumeOf(checkpoint) : null;
+    this.resume = checkpoint ? resumeOf(checkpoint, config.batchSize) : null;
     const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.policy };
     this.checkpointer = options.sink
       ? new Checkpointer(options.sink, policy, (at) => this.snapshot(at), context.emit, context.control)
@@ -115,6 +119,7 @@ export class TrainingSession {
       throw new ConfigError(`nothing to resume: no checkpoint in ${options.sink?.label ?? 'this session (no checkpoint store given)'}`);
     }
     const requested = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
+    if (input.batchSize) requested.batchSize = input.batchSize;
     const [backend, finetuneBackend] = await selectBackends(requested.backend, requested.finetuneBackend);
     emit({ type: 'backend', choice: backend });
     if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });

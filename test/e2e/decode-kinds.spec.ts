@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePng, withExifOrientation } from '../fixtures/png';
 import { expect, test, writeFiles } from './fixtures';
@@ -10,7 +11,7 @@ const BLACK = [0, 0, 0];
 const WHITE = [255, 255, 255];
 const halves = (x: number, width: number, left: number[], right: number[]): number[] => (x < width / 2 ? left : right);
 
-test('grayscale, 16-bit and transparent PNGs, an EXIF-rotated JPEG and a 12000 x 9000 image decode upright, in colour order', async ({ runner, server, dataRoot }) => {
+test('grayscale, 16-bit and transparent PNGs, a CMYK JPEG, an EXIF-rotated JPEG and a 12000 x 9000 image decode upright, in colour order', async ({ runner, server, dataRoot }) => {
   test.setTimeout(3 * 60_000);
   const jpeg = Buffer.from(
     await runner.page.evaluate(async () => {
@@ -27,6 +28,8 @@ test('grayscale, 16-bit and transparent PNGs, an EXIF-rotated JPEG and a 12000 x
     'gray 8-bit é.png': writePng(40, 20, 0, 8, (x) => [x < 20 ? 0 : 255]),
     'rgb 16-bit.png': writePng(40, 20, 2, 16, (x) => halves(x, 40, [65535, 0, 0], [0, 0, 65535])),
     'gray+alpha.png': writePng(40, 20, 4, 8, (x) => (x < 20 ? [0, 255] : [0, 0])), // right half fully transparent
+    // No browser writes CMYK: made once with `convert -size 20x20 xc:red -size 20x20 xc:blue +append -colorspace CMYK cmyk.jpg`.
+    'cmyk.jpg': readFileSync('test/fixtures/cmyk.jpg'),
     'rotated.jpg': withExifOrientation(jpeg, 6), // stored 40x20 left red / right blue; shown 20x40 top red / bottom blue
     'huge.png': writePng(12000, 9000, 0, 8, (x) => [x < 6000 ? 0 : 255], true),
   };
@@ -35,6 +38,7 @@ test('grayscale, 16-bit and transparent PNGs, an EXIF-rotated JPEG and a 12000 x
     'gray 8-bit é.png': { at: [[4, 0], [4, 7]], colours: [BLACK, WHITE] },
     'rgb 16-bit.png': { at: [[4, 0], [4, 7]], colours: [RED, BLUE] },
     'gray+alpha.png': { at: [[4, 0], [4, 7]], colours: [BLACK, WHITE] }, // transparency composited on white
+    'cmyk.jpg': { at: [[4, 0], [4, 7]], colours: [RED, BLUE] },
     'rotated.jpg': { at: [[0, 4], [7, 4]], colours: [RED, BLUE] },
     'huge.png': { at: [[4, 0], [4, 7]], colours: [BLACK, WHITE] },
   };
@@ -52,5 +56,5 @@ test('grayscale, 16-bit and transparent PNGs, an EXIF-rotated JPEG and a 12000 x
       expect(pixel.every((v, c) => Math.abs(v - colours[i]![c]!) <= 24), `${name} at row ${row}, column ${col}: ${pixel}`).toBe(true);
     });
   }
-  expect(decoded).toHaveLength(5);
+  expect(decoded).toHaveLength(6);
 });

@@ -33,6 +33,12 @@ describe('npm run finetune arguments', () => {
     expect(args.config).toMatchObject({ inputSize: 48, batchSize: BUNDLED_PRESET.batchSize, head: { epochs: BUNDLED_PRESET.headEpochs } });
   });
 
+  it('sets how many faults a run survives, and whether out-of-memory halves the batch', () => {
+    expect(parseFinetuneArgs([]).recovery).toEqual({ attempts: 2, smallerBatch: false });
+    expect(parseFinetuneArgs(['--fault-attempts', '0', '--smaller-batch-on-oom']).recovery).toEqual({ attempts: 0, smallerBatch: true });
+    expect(() => parseFinetuneArgs(['--fault-attempts', '1.5'])).toThrow(/--fault-attempts needs a whole number, 0 or more; got 1.5/);
+  });
+
   it('reads a numeric --unfreeze-from as an index', () => {
     expect(parseFinetuneArgs(['--unfreeze-from', '11']).config.unfreezeFrom).toBe(11);
   });

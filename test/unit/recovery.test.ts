@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, CancelledError } from '../../src/errors';
+import { classifyFault, planRecovery, rebatched, RECOVERY_DEFAULTS, type FaultContext } from '../../src/train/recovery';
+
+const context = (error: unknown, extra: Partial<FaultContext> = {}): FaultContext => ({
+  error,
+  lostDevice: null,
+  backend: 'wasm',
+  batchSize: 8,
+  settings: RECOVERY_DEFAULTS,
+  survived: 0,
+  ...extra,
+});
+
+describe('classifyFault', () => {
+  it('never retries what the user or the data caused', () => {
+    expect(classifyFault(new ConfigError('batch size 0'), null)).toBeNull();
+    expect(classifyFault(new CancelledError(), 'destroyed')).toBeNull();
+    // Errors that crossed the worker boundary keep only their name.
+    expect(classifyFault(Object.assign(new Error('x'), { name: 'DatasetError' }), null)).toBeNull();
+  });
+
+  it('tells a lost device, memory running out and a failed kernel apart', () => {
+    expect(classifyFault(new Error('mapAsync failed'), 'destroyed: Device was destroyed.')).toBe('device-lost');
+    expect(classifyFault(new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'), null)).toBe('out-of-memory');
+    expect(classifyFault(new Error('Failed to allocate texture'), null)).toBe('out-of-memory');
+    expect(classifyFault(new Error('Aborted(Cannot enlarge memory arrays)'), null)).toBe('out-of-memory');
+    expect(classifyFault(new Error('Conv2D failed'), null)).toBe('kernel');
+  });
+});
+
+describe('planRecovery', () => {
+  it('restarts a lost device on the same backend', () => {
+    const plan = planRecovery(context(new Error('x'), { lostDevice: 'destroyed', backend: 'webgpu' }));
+    expect(plan).toMatchObject({ kind: 'device-lost', restart: 'webgpu', batchSize: null });
+  });
+
+  it('stops after the allowed faults', () => {
+    expect(planRecovery(context(new Error('x'), { survived: 1 }))).not.toBeNull();
+    expect(planRecovery(context(new Error('x'), { survived: 2 }))).toBeNull();
+    expect(planRecovery(context(new Error('x'), { settings: { attempts: 0, smallerBatch: false } }))).toBeNull();
+  });
+
+  it('out of memory: advice without leave, half the batch with it, down to 1', () => {
+    const oom = new RangeError('Maximum memory size exceeded');
+    expect(() => planRecovery(context(oom))).toThrow(/^wasm ran out of memory at batch size 8 \(Maximum memory size exceeded\): try a batch size of 4/);
+    const allowed = { attempts: 2, smallerBatch: true };
+    expect(planRecovery(context(oom, { settings: allowed }))).toMatchObject({ kind: 'out-of-memory', batchSize: 4, action: expect.stringMatching(/batch size 4$/) });
+    expect(() => planRecovery(context(oom, { settings: allowed, batchSize: 1 }))).toThrow(/even a batch of 1 does not fit/);
+  });
+});
+
+describe('rebatched', () => {
+  const at = { step: 3, lossSum: 1.5, accSum: 2.4, epoch: 2 };
+  it('keeps the images done and the mean loss', () => {
+    const half = rebatched(at, 8, 4);
+    expect(half).toEqual({ step: 6, lossSum: 3, accSum: 4.8, epoch: 2 });
+    expect(half.lossSum / half.step).toBeCloseTo(at.lossSum / at.step, 12);
+  });
+  it('starts the epoch over when the images done are not whole batches', () => {
+    expect(rebatched(at, 8, 5)).toEqual({ step: 0, lossSum: 0, accSum: 0, epoch: 2 });
+    expect(rebatched(at, 8, 8)).toBe(at);
+  });
+});
