@@ -42,6 +42,8 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --cache-views N          augmented views stored per training image, besides the plain one (default 2)
   --cache-mb N             the most memory the stored outputs may take (default 1024; fewer views are
                            kept when they would take more)
+  --pixel-mb N             decoded images are kept in memory up to N MB (default 512); a larger dataset
+                           is decoded from its files batch by batch, 2 batches ahead
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
   --finetune-backend B     stage 2's backend when it should differ from --backend
   --resume                 continue the interrupted run whose checkpoint is in OUT (settings and data
@@ -106,6 +108,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       cache: { type: 'string', default: 'both' },
       'cache-views': { type: 'string' },
       'cache-mb': { type: 'string' },
+      'pixel-mb': { type: 'string' },
       backend: { type: 'string' },
       'finetune-backend': { type: 'string' },
       resume: { type: 'boolean', default: false },
@@ -135,6 +138,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     backend: values.backend as BackendPreference | undefined,
     finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
     weights: values.weights,
+    pixelBudgetMB: number('pixel-mb', values['pixel-mb']),
     head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: number('head-lr', values['head-lr']) },
     finetune: {
       epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,

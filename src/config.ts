@@ -25,6 +25,7 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   finetune: { epochs: 100, learningRate: 1e-3, optimizer: 'sgd' },
   augment: RECIPE_AUGMENT,
   cache: { head: true, finetune: true, views: 2, budgetMB: 1024 },
+  pixelBudgetMB: 512,
   weights: 'random',
   preprocessing: 'auto',
   backend: 'auto',
@@ -118,6 +119,7 @@ export function validateConfig(c: TrainConfig): void {
   }
   requireInteger('cache.views', c.cache.views, 0, 16);
   requireRange('cache.budgetMB', c.cache.budgetMB, 0, 65536, false);
+  requireRange('pixelBudgetMB', c.pixelBudgetMB, 0, 65536);
   if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
   else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {
     throw new ConfigError('unfreezeFrom must be a layer index or a layer name');

@@ -59,6 +59,11 @@ export interface TrainConfig {
   /** Compute what a stage keeps frozen once, instead of in every epoch. */
   cache: CacheConfig;
   /**
+   * Decoded images are kept in memory up to this many MB; a larger dataset is decoded batch by batch from
+   * its files (IndexedDB, or the URLs), a few batches ahead, so memory stays flat however many images.
+   */
+  pixelBudgetMB: number;
+  /**
    * The base's weights: 'random' (untrained, He-uniform, seeded), 'imagenet' (Keras' VGG16 file), a URL
    * of a Keras .h5 file, 'cached:<sha256>' (a picked file), or 'URL/model.json#layer' (a TF.js model).
    */
@@ -156,6 +161,10 @@ export interface EpochMetrics {
   valAcc: number | null;
   /** tf.memory().numTensors at the end of the epoch; constant from the second epoch of a stage on. */
   numTensors: number;
+  /** Bytes those tensors hold. */
+  tensorBytes: number;
+  /** Decoded images and stored layer outputs the worker holds in memory (0 when images stream from their files). */
+  dataBytes: number;
 }
 
 export interface StageResult {

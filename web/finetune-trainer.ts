@@ -408,6 +408,7 @@ export class FinetuneTrainer extends LitElement {
             status: c.status,
             progress: c.progress,
             backends: prepared ? [prepared.backend, ...(prepared.finetuneBackend.backend !== prepared.backend.backend ? [prepared.finetuneBackend] : [])] : [],
+            last: c.history.at(-1) ?? null,
             notes: c.notes,
             onPause: () => void this.pause(),
             onResume: () => void this.resume(),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AugmentConfig, Preprocessing } from '../protocol';
 import type { SeededRandom } from '../rng';
 import { augmentMatrix, drawAugment, toTfTransform } from './augment';
-import { imageAt, type PixelDataset } from './load';
+import type { PixelDataset } from './load';
 import { preprocess } from './preprocess';
 import { oneHot } from './split';
 
@@ -23,12 +23,14 @@ export function oneHotTensor(labels: readonly number[], classes: number): tf.Ten
   return tf.tensor2d(oneHot(labels, classes), [labels.length, classes]);
 }
 
-/** Gathers the images at `indices` into one network-ready batch and its one-hot labels. */
-export function makeBatch(data: PixelDataset, indices: readonly number[], options: BatchOptions): Batch {
+/** Reads the images at `indices` and makes them one network-ready batch with its one-hot labels. */
+export async function makeBatch(data: PixelDataset, indices: readonly number[], options: BatchOptions): Promise<Batch> {
+  return batchOfPixels(data, indices, await data.pixels.read(indices), options);
+}
+
+/** One network-ready batch from the images at `indices`, already read as `bytes` (one after another). */
+export function batchOfPixels(data: PixelDataset, indices: readonly number[], bytes: Uint8Array, options: BatchOptions): Batch {
   const { size } = data;
-  const length = size * size * 3;
-  const bytes = new Uint8Array(indices.length * length);
-  indices.forEach((index, row) => bytes.set(imageAt(data, index), row * length));
   const transforms = options.augment
     ? indices.map(() => toTfTransform(augmentMatrix(drawAugment(options.augment!.config, size, options.augment!.rng), size)))
     : null;

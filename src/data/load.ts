@@ -1,20 +1,25 @@
-import type { DatasetSource, SkippedFile } from '../protocol';
+import { DatasetError } from '../errors';
+import type { DatasetItem, DatasetSource, SkippedFile } from '../protocol';
 import { decodeImage, ImageDecodeError, type RgbPixels } from './decode';
 import { requireImagesInEveryClass } from './listing';
 
-/** Every usable image of a dataset, decoded once to `size x size` RGB bytes (4x smaller than floats). */
+/** Where a dataset's decoded images come from when a batch needs them. */
+export interface PixelStore {
+  /** 'memory': every image decoded once and kept; 'stream': decoded again from its file for each batch. */
+  kind: 'memory' | 'stream';
+  /** Bytes of decoded pixels held in memory. */
+  residentBytes: number;
+  /** The images at `indices`, `size * size * 3` bytes each, one after another. */
+  read(indices: readonly number[]): Promise<Uint8Array>;
+}
+
+/** Every usable image of a dataset at `size x size` RGB, with its class. */
 export interface PixelDataset {
   size: number;
   classes: string[];
   paths: string[];
   labels: Int32Array;
-  /** count * size * size * 3 bytes, image after image. */
-  pixels: Uint8Array;
-}
-
-export function imageAt(data: PixelDataset, index: number): RgbPixels {
-  const length = data.size * data.size * 3;
-  return data.pixels.subarray(index * length, (index + 1) * length);
+  pixels: PixelStore;
 }
 
 export interface LoadProgress {
@@ -24,36 +29,85 @@ export interface LoadProgress {
 
 const CONCURRENCY = 4;
 
-/**
- * Decodes every item; an unreadable image is skipped and reported (never fatal), but a class left with
- * no image at all is a DatasetError naming its folder.
- */
-export async function loadPixels(source: DatasetSource, size: number, root: string, progress: LoadProgress): Promise<PixelDataset> {
-  const total = source.items.length;
-  const decoded: (RgbPixels | null)[] = new Array(total).fill(null);
+/** Runs `work` on 0..count-1, `CONCURRENCY` at a time. */
+async function eachConcurrently(count: number, work: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < total) {
-      const index = next++;
-      const item = source.items[index]!;
-      try {
-        decoded[index] = await decodeImage(item, size);
-      } catch (error) {
-        if (!(error instanceof ImageDecodeError)) throw error;
-        progress.onSkipped({ path: item.path, reason: error.message });
-      }
-      progress.onProgress(++done, total);
-    }
+  const lane = async (): Promise<void> => {
+    while (next < count) await work(next++);
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, total) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, lane));
+}
 
-  const kept = decoded.map((d, i) => (d ? i : -1)).filter((i) => i >= 0);
+function memoryStore(pixels: Uint8Array, length: number): PixelStore {
+  return {
+    kind: 'memory',
+    residentBytes: pixels.byteLength,
+    read: (indices) => {
+      const bytes = new Uint8Array(indices.length * length);
+      indices.forEach((index, row) => bytes.set(pixels.subarray(index * length, (index + 1) * length), row * length));
+      return Promise.resolve(bytes);
+    },
+  };
+}
+
+/** Decodes each batch's images from their files (blobs in IndexedDB, or URLs): nothing stays in memory. */
+function streamStore(items: DatasetItem[], size: number): PixelStore {
+  const length = size * size * 3;
+  return {
+    kind: 'stream',
+    residentBytes: 0,
+    async read(indices) {
+      const bytes = new Uint8Array(indices.length * length);
+      await eachConcurrently(indices.length, async (row) => {
+        const item = items[indices[row]!]!;
+        try {
+          bytes.set(await decodeImage(item, size), row * length);
+        } catch (error) {
+          if (!(error instanceof ImageDecodeError)) throw error;
+          throw new DatasetError(`${item.path} was readable when the run started but ${error.message} now: was it changed or removed?`);
+        }
+      });
+      return bytes;
+    },
+  };
+}
+
+/**
+ * Decodes every item once: an unreadable image is skipped and reported (never fatal), but a class left
+ * with no image at all is a DatasetError naming its folder. The decoded pixels are kept when the whole
+ * dataset fits in `budgetBytes`; otherwise only the check is kept, and batches decode their images again.
+ */
+export async function loadPixels(source: DatasetSource, size: number, root: string, progress: LoadProgress, budgetBytes = Infinity): Promise<PixelDataset> {
+  const total = source.items.length;
+  const length = size * size * 3;
+  const keep = total * length <= budgetBytes;
+  const decoded: (RgbPixels | null)[] = new Array(total).fill(null);
+  const usable = new Array<boolean>(total).fill(false);
+  let done = 0;
+  await eachConcurrently(total, async (index) => {
+    const item = source.items[index]!;
+    try {
+      const pixels = await decodeImage(item, size);
+      usable[index] = true;
+      if (keep) decoded[index] = pixels;
+    } catch (error) {
+      if (!(error instanceof ImageDecodeError)) throw error;
+      progress.onSkipped({ path: item.path, reason: error.message });
+    }
+    progress.onProgress(++done, total);
+  });
+
+  const kept = usable.map((ok, i) => (ok ? i : -1)).filter((i) => i >= 0);
   const classIndex = new Map(source.classes.map((c, i) => [c, i]));
   const labels = Int32Array.from(kept, (i) => classIndex.get(source.items[i]!.className)!);
   requireImagesInEveryClass(source.classes, kept.map((i) => source.items[i]!.className), root);
-  const length = size * size * 3;
-  const pixels = new Uint8Array(kept.length * length);
-  kept.forEach((i, row) => pixels.set(decoded[i]!, row * length));
+  let pixels: PixelStore;
+  if (keep) {
+    const all = new Uint8Array(kept.length * length);
+    kept.forEach((i, row) => all.set(decoded[i]!, row * length));
+    pixels = memoryStore(all, length);
+  } else {
+    pixels = streamStore(kept.map((i) => source.items[i]!), size);
+  }
   return { size, classes: source.classes, paths: kept.map((i) => source.items[i]!.path), labels, pixels };
 }

@@ -14,13 +14,13 @@ export async function evaluate(
   model: tf.LayersModel,
   indices: readonly number[],
   batchSize: number,
-  batchOf: (chunk: readonly number[]) => Batch,
+  batchOf: (chunk: readonly number[]) => Promise<Batch>,
   labels: Int32Array,
 ): Promise<Evaluation> {
   const predicted = new Int32Array(indices.length);
   let lossSum = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
-    const { xs, ys } = batchOf(indices.slice(start, start + batchSize));
+    const { xs, ys } = await batchOf(indices.slice(start, start + batchSize));
     const [lossTotal, argmax] = tf.tidy(() => {
       const probs = model.predict(xs) as tf.Tensor2D;
       return [tf.sum(tf.metrics.categoricalCrossentropy(ys, probs)), tf.argMax(probs, 1)] as const;

@@ -29,7 +29,7 @@ export async function pooledFeatures(
 ): Promise<tf.Tensor2D> {
   const parts: tf.Tensor2D[] = [];
   for (let start = 0; start < indices.length; start += batchSize) {
-    const { xs, ys } = makeBatch(data, indices.slice(start, start + batchSize), { preprocessing });
+    const { xs, ys } = await makeBatch(data, indices.slice(start, start + batchSize), { preprocessing });
     parts.push(
       tf.tidy(() => {
         const out = base.predict(xs) as tf.Tensor;

@@ -95,7 +95,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
     for (let start = 0; start < indices.length; start += config.batchSize) {
       await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, while caching its frozen layers (${done}/${total} images)` }));
       const chunk = indices.slice(start, start + config.batchSize);
-      target.set(await outputsOf(prefix, makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
+      target.set(await outputsOf(prefix, await makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
       done += chunk.length;
       emit({ type: 'cache-progress', stage, done, total });
     }

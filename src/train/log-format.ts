@@ -11,6 +11,13 @@ export function formatEpoch(m: EpochMetrics): string {
   return parts.join(' - ');
 }
 
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+/** Memory at an epoch's end, as the log and the UI show it. */
+export function memoryText(m: Pick<EpochMetrics, 'numTensors' | 'tensorBytes' | 'dataBytes'>): string {
+  return `${m.numTensors} tensors, ${mb(m.tensorBytes)}; images and cached outputs ${mb(m.dataBytes)}`;
+}
+
 const STAGE_INTRO = {
   1: ['[INFO] compiling model...', '[INFO] training head...'],
   2: ['[INFO] re-compiling model...', '[INFO] fine-tuning model...'],
@@ -53,8 +60,12 @@ export function formatEvent(event: TrainEvent): string[] {
         `[INFO] stage ${event.stage}: layers ${event.trainableFrom}+ trainable, ${event.optimizer} lr=${event.learningRate}, ` +
           `${event.epochs} epochs x ${event.stepsPerEpoch} steps`,
       ];
-    case 'epoch':
-      return [`Epoch ${event.metrics.epoch}/${event.metrics.epochs}`, formatEpoch(event.metrics)];
+    case 'epoch': {
+      const m = event.metrics;
+      // Memory after a stage's first and last epoch: flat when nothing leaks.
+      const memory = m.epoch === 1 || m.epoch === m.epochs ? [`[INFO] memory after epoch ${m.epoch}: ${memoryText(m)}`] : [];
+      return [`Epoch ${m.epoch}/${m.epochs}`, formatEpoch(m), ...memory];
+    }
     case 'stage-end':
       return reportLines(STAGE_OUTRO[event.stage], event.result, event.classes);
     case 'features-end':

@@ -32,7 +32,7 @@ import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type
 import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
 import { rebatched } from './recovery';
-import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
+import { PREFETCH_BATCHES, runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
   config: TrainConfigInput;
@@ -70,6 +70,8 @@ function datasetKey(data: PixelDataset): string {
 function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
   // A checkpoint from before the frozen-layer cache continues as it ran: without one.
   const config = { ...checkpoint.config, cache: checkpoint.config.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB } };
+  // Where decoded pixels live changes memory, not results.
+  config.pixelBudgetMB = input.pixelBudgetMB ?? checkpoint.config.pixelBudgetMB ?? RECIPE_DEFAULTS.pixelBudgetMB;
   if (input.backend) config.backend = input.backend;
   if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
   if (input.weights) config.weights = input.weights;
@@ -81,6 +83,14 @@ function resumeOf({ cursor, history, optimizer, config }: Checkpoint, batchSize:
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
   const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
   return rebatched(position, config.batchSize, batchSize);
+}
+
+function describePixels(data: PixelDataset, budgetMB: number): string {
+  const shape = `${data.paths.length} images at ${data.size}x${data.size}`;
+  const mb = (data.paths.length * data.size * data.size * 3) / 2 ** 20;
+  return data.pixels.kind === 'memory'
+    ? `pixels: ${shape} kept in memory, ${mb.toFixed(1)} MB`
+    : `pixels: ${shape} would take ${mb.toFixed(0)} MB (budget ${budgetMB} MB): decoded from their files batch by batch, ${PREFETCH_BATCHES} batches ahead`;
 }
 
 function describeCursor(c: Checkpoint['cursor']): string {
@@ -146,16 +156,18 @@ export class TrainingSession {
     emit({ type: 'info', message: `loading ${input.dataset.items.length} images from ${input.root} at ${config.inputSize}x${config.inputSize}...` });
     const skipped: SkippedFile[] = [...(input.skipped ?? [])];
     for (const file of skipped) emit({ type: 'skipped', file });
-    const data = await loadPixels(input.dataset, config.inputSize, input.root, {
-      onProgress: (done, total) => emit({ type: 'decode-progress', done, total }),
-      onSkipped: (file) => {
+    const progress = {
+      onProgress: (done: number, total: number) => emit({ type: 'decode-progress', done, total }),
+      onSkipped: (file: SkippedFile) => {
         skipped.push(file);
         emit({ type: 'skipped', file });
       },
-    }).catch((error: unknown) => {
+    };
+    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * 2 ** 20).catch((error: unknown) => {
       base.model.dispose();
       throw error;
     });
+    emit({ type: 'info', message: describePixels(data, config.pixelBudgetMB) });
     const key = datasetKey(data);
     if (checkpoint && checkpoint.datasetKey !== key) {
       base.model.dispose();

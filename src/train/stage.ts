@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { epochBatches, makeBatch, stepsPerEpoch, type Batch } from '../data/batches';
+import { batchOfPixels, epochBatches, makeBatch, stepsPerEpoch, type Batch } from '../data/batches';
 import type { PixelDataset } from '../data/load';
 import type { Split } from '../data/split';
 import { freezeBelow } from '../model/layers';
@@ -79,7 +79,8 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
       });
       for (let step = resuming ? resume.step : 0; step < batches.length; step++) {
         await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}` }));
-        const { xs, ys } = feed.trainBatch(batches[step]!, epoch);
+        const { xs, ys } = await feed.trainBatch(batches[step]!, epoch);
+        feed.prefetch(batches.slice(step + 1, step + 1 + PREFETCH_BATCHES)); // read while this one trains
         let loss: number;
         let acc: number;
         try {
@@ -103,7 +104,7 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
         acc: accSum / batches.length,
         valLoss: val?.loss ?? null,
         valAcc: val?.accuracy ?? null,
-        numTensors: tf.memory().numTensors,
+        ...memoryNow(ctx, feed),
       };
       history.push(metrics);
       lastValidation = val;
@@ -124,11 +125,24 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
   }
 }
 
+/** Live tensors and their bytes, and the bytes of data the stage holds outside tensors. */
+function memoryNow(ctx: StageContext, feed: StageFeed): Pick<EpochMetrics, 'numTensors' | 'tensorBytes' | 'dataBytes'> {
+  const { numTensors, numBytes } = tf.memory();
+  return { numTensors, tensorBytes: numBytes, dataBytes: ctx.data.pixels.residentBytes + feed.bytes };
+}
+
+/** Training batches read ahead of the one that trains: a bounded queue, so memory stays flat. */
+export const PREFETCH_BATCHES = 2;
+
 /** What a stage trains and how it gets its batches: the whole model on images, or the layers above a cache. */
 interface StageFeed {
   model: tf.LayersModel;
-  trainBatch(indices: readonly number[], epoch: number): Batch;
-  testBatch(indices: readonly number[]): Batch;
+  /** Starts reading these training batches' images (when they come from files) before they are needed. */
+  prefetch(batches: readonly (readonly number[])[]): void;
+  trainBatch(indices: readonly number[], epoch: number): Promise<Batch>;
+  testBatch(indices: readonly number[]): Promise<Batch>;
+  /** Bytes of stored layer outputs it holds. */
+  bytes: number;
   /** Releases what the feed added (the stored outputs; the layers' extra use by the model above the cache). */
   dispose(): void;
 }
@@ -140,18 +154,45 @@ async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<S
     const pick = (epoch: number) => ({ seed: config.seed, stage, epoch });
     return {
       model: cache.suffix,
-      trainBatch: (indices, epoch) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, pick(epoch)),
-      testBatch: (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
+      bytes: cache.cache.bytes,
+      prefetch: () => undefined,
+      trainBatch: async (indices, epoch) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, pick(epoch)),
+      testBatch: async (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
       // Each layer counts the models it was applied in; disposing this one only undoes its own count.
       dispose: () => cache.suffix.dispose(),
     };
   }
   const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
+  const ahead = readAhead((indices) => data.pixels.read(indices));
   return {
     model,
-    trainBatch: (indices) => makeBatch(data, indices, { preprocessing: config.preprocessing, augment }),
+    bytes: 0,
+    prefetch: ahead.start,
+    // Augmentation draws happen here, in batch order, whenever the pixels were read.
+    trainBatch: async (indices) => batchOfPixels(data, indices, await ahead.take(indices), { preprocessing: config.preprocessing, augment }),
     testBatch: (indices) => makeBatch(data, indices, { preprocessing: config.preprocessing }),
-    dispose: () => undefined,
+    dispose: ahead.clear,
+  };
+}
+
+/** Reads started before they are needed, taken by the same index list. */
+function readAhead(read: (indices: readonly number[]) => Promise<Uint8Array>) {
+  const pending = new Map<readonly number[], Promise<Uint8Array>>();
+  return {
+    start(batches: readonly (readonly number[])[]): void {
+      for (const indices of batches) {
+        if (pending.has(indices)) continue;
+        const reading = read(indices);
+        reading.catch(() => undefined); // a failure surfaces when the batch is taken
+        pending.set(indices, reading);
+      }
+    },
+    take(indices: readonly number[]): Promise<Uint8Array> {
+      const reading = pending.get(indices) ?? read(indices);
+      pending.delete(indices);
+      return reading;
+    },
+    clear: (): void => pending.clear(),
   };
 }
 

@@ -4,7 +4,7 @@ import { formatEpoch, formatEvent } from '../../src/train/log-format';
 import { throttleProgress } from '../../src/train/throttle';
 
 const metrics: EpochMetrics = {
-  stage: 1, epoch: 10, epochs: 25, seconds: 10.2, loss: 1.13181, acc: 0.62449, valLoss: 0.51321, valAcc: 0.84412, numTensors: 80,
+  stage: 1, epoch: 10, epochs: 25, seconds: 10.2, loss: 1.13181, acc: 0.62449, valLoss: 0.51321, valAcc: 0.84412, numTensors: 80, tensorBytes: 0, dataBytes: 0,
 };
 
 describe("the recipe's log lines", () => {

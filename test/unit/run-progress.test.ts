@@ -26,7 +26,7 @@ describe('RunProgress', () => {
   it('moves to the next epoch when one ends, and formats durations for people', () => {
     const progress = new RunProgress(() => 0);
     progress.update(stageStart(1, 2));
-    progress.update({ type: 'epoch', metrics: { stage: 1, epoch: 1, epochs: 2, seconds: 1, loss: 1, acc: 0.5, valLoss: null, valAcc: null, numTensors: 0 } });
+    progress.update({ type: 'epoch', metrics: { stage: 1, epoch: 1, epochs: 2, seconds: 1, loss: 1, acc: 0.5, valLoss: null, valAcc: null, numTensors: 0, tensorBytes: 0, dataBytes: 0 } });
     expect([progress.epoch, progress.step]).toEqual([2, 0]);
     expect([formatDuration(null), formatDuration(4.2), formatDuration(125), formatDuration(3 * 3600 + 65)]).toEqual(['estimating…', '5 s left', '2 min 5 s left', '3 h 1 min left']);
   });

@@ -1,5 +1,6 @@
 import { html, type TemplateResult } from 'lit';
-import type { BackendChoice } from '../../src/protocol';
+import type { BackendChoice, EpochMetrics } from '../../src/protocol';
+import { memoryText } from '../../src/train/log-format';
 import { formatDuration, type RunProgress } from '../run-progress';
 import type { RunStatus } from '../training-controller';
 
@@ -7,6 +8,8 @@ export interface ProgressViewProps {
   status: RunStatus;
   progress: RunProgress;
   backends: BackendChoice[];
+  /** The last finished epoch, for its memory figures. */
+  last: EpochMetrics | null;
   notes: string[];
   onPause(): void;
   onResume(): void;
@@ -34,6 +37,7 @@ export function progressView(p: ProgressViewProps): TemplateResult {
           ${bar('Batch', g.step, g.steps, `${g.step} of ${g.steps}${g.loss === null ? '' : ` · loss ${g.loss.toFixed(4)} · acc ${g.acc!.toFixed(4)}`}`)}
           <p class="eta">${formatDuration(g.secondsLeft)}</p>`
         : ''}
+      ${p.last ? html`<p class="memory muted">Memory after epoch ${p.last.epoch}: ${memoryText(p.last)}</p>` : ''}
       <div class="row">
         ${p.status === 'paused'
           ? html`<button @click=${p.onResume}>Resume</button>`
