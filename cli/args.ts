@@ -27,7 +27,8 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --size N                 square input side, >= 32 (default 224)
   --head-epochs N          stage 1 epochs (default 25)
   --finetune-epochs N      stage 2 epochs (default 100)
-  --batch N                batch size (default 32)
+  --batch N                batch size (default 32), or auto: the largest power of two up to 64 whose
+                           measured training step fits the backend's memory budget
   --head-lr X              stage 1 RMSprop learning rate (default 0.001)
   --finetune-lr X          stage 2 SGD learning rate (default 0.001)
   --head-units N           units of the head's hidden layer (default 256)
@@ -129,7 +130,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const unfreeze = values['unfreeze-from'];
   const config: TrainConfigInput = {
     inputSize: number('size', values.size) ?? preset?.inputSize,
-    batchSize: number('batch', values.batch) ?? preset?.batchSize,
+    batchSize: values.batch === 'auto' ? 'auto' : (number('batch', values.batch) ?? preset?.batchSize),
     headUnits: number('head-units', values['head-units']),
     testFraction: number('test-fraction', values['test-fraction']),
     seed: number('seed', values.seed),

@@ -81,7 +81,27 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The policy of every response, the worker's script included (a page's <meta> policy does not reach a
+ * worker): scripts from this origin only (and blob: ones it makes: the wasm backend's thread workers load
+ * their script from one) and no eval (WebAssembly may compile); fetches to this origin, and to a weights
+ * URL the user sets (any https host, or another port of this machine).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' blob: 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self' blob: data: https: http://127.0.0.1:* http://localhost:*",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
 async function handle(options: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   // Cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer).
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');

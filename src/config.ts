@@ -91,7 +91,7 @@ export function validateConfig(c: TrainConfig): void {
   requireInteger('inputSize', c.inputSize, 32, 1024);
   requireInteger('headUnits', c.headUnits, 1);
   requireRange('dropout', c.dropout, 0, 0.95);
-  requireInteger('batchSize', c.batchSize, 1, 4096);
+  if (c.batchSize !== 'auto') requireInteger('batchSize', c.batchSize, 1, 4096);
   requireRange('testFraction', c.testFraction, 0, 0.9);
   requireInteger('seed', c.seed, 0, 2 ** 32 - 1);
   requireInteger('head.epochs', c.head.epochs, 0);

@@ -46,7 +46,8 @@ export interface TrainConfig {
   /** Units of the head's hidden Dense layer (the recipe's D). */
   headUnits: number;
   dropout: number;
-  batchSize: number;
+  /** Images per step; 'auto' measures a step and takes the largest power of two that fits (see auto-batch.ts). */
+  batchSize: number | 'auto';
   /** Fraction of each class held out for validation and the report. */
   testFraction: number;
   seed: number;
@@ -76,7 +77,7 @@ export interface TrainConfig {
 }
 
 /** A config as a session runs it: the preprocessing the base needs is settled. */
-export type EffectiveConfig = TrainConfig & { preprocessing: Preprocessing };
+export type EffectiveConfig = Omit<TrainConfig, 'batchSize'> & { preprocessing: Preprocessing; batchSize: number };
 
 /** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
 export interface DatasetItem {
@@ -192,7 +193,7 @@ export type TrainEvent =
   | { type: 'warning'; message: string }
   | { type: 'decode-progress'; done: number; total: number }
   | { type: 'cache-progress'; stage: 1 | 2; done: number; total: number }
-  | { type: 'cache'; stage: 1 | 2; layer: string; shape: string; images: number; views: number; bytes: number; seconds: number }
+  | { type: 'cache'; stage: 1 | 2; layer: string; shape: string; images: number; views: number; bytes: number; seconds: number; where: 'gpu' | 'memory' }
   | { type: 'download'; url: string; loaded: number; total: number | null }
   | { type: 'skipped'; file: SkippedFile }
   | { type: 'dataset'; classes: string[]; counts: number[]; train: number; test: number; skipped: number }

@@ -21,7 +21,7 @@ import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchm
 import { openSession, outcomeOf, type OpenedSession, type OpenInput } from '../src/train/open-session';
 import type { TrainingSession } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
-import { lostDevice, restartBackend } from '../src/backend/device-loss';
+import { lostDevice, restartBackend } from '../src/backend/gpu-device';
 import { drillListener, type FaultDrill } from '../src/train/fault-drill';
 import { planRecovery, RECOVERY_DEFAULTS, type RecoveryPlan } from '../src/train/recovery';
 

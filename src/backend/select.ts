@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors';
 import { BACKEND_CHAIN, type BackendChoice, type BackendName, type BackendPreference, type ProbeKind, type ProbeTiming } from '../protocol';
-import { watchDevice } from './device-loss';
+import { watchDevice } from './gpu-device';
 import { probeBackend, timeConvolution, type BackendProbe } from './probe';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 

@@ -31,7 +31,9 @@ async function sha256(blob: Blob): Promise<string> {
 export function stripCommonRoot(paths: string[]): string[] {
   const split = paths.map((p) => p.split('/').filter((s) => s !== ''));
   const first = split[0]?.[0];
-  const shared = first !== undefined && split.every((s) => s.length > 2 && s[0] === first);
+  // Files right under the picked folder (a README, macOS' .DS_Store) do not make it a class: they are
+  // skipped as outside any class folder once it is dropped.
+  const shared = first !== undefined && split.every((s) => s.length >= 2 && s[0] === first) && split.some((s) => s.length > 2);
   return split.map((s) => (shared ? s.slice(1) : s).join('/'));
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EpochMetrics, StageResult, TrainConfig } from '../protocol';
+import type { EffectiveConfig, EpochMetrics, StageResult } from '../protocol';
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
@@ -36,7 +36,8 @@ export interface EncodedWeights {
 export interface Checkpoint {
   format: 1;
   createdAt: number;
-  config: TrainConfig;
+  /** The settings the run trained with, resolved (a number for batchSize, even if 'auto' was asked). */
+  config: EffectiveConfig;
   /** Fingerprint of the decoded dataset (paths and labels): resuming on other data is refused. */
   datasetKey: string;
   /** The base's weights (seed or content hash): resuming on another base is refused. */

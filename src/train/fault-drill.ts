@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { destroyDevice } from '../backend/device-loss';
+import { destroyDevice } from '../backend/gpu-device';
 import type { FaultKind, TrainEvent, TrainEventListener } from '../protocol';
 
 // Fault drills: the faults a run must survive, caused on purpose at a chosen batch, the way the browser

@@ -18,12 +18,37 @@ export interface FrozenCache {
   /** One image's output shape (without the batch dimension), and its length. */
   shape: number[];
   length: number;
-  /** Per view, the outputs of the training images in split order. */
+  /** Per view, the outputs of the training images in split order (emptied once they live on the GPU). */
   train: Float32Array[];
   test: Float32Array;
+  /** The same outputs as tensors on the backend: train [views * images, ...shape], then the held-out ones. */
+  onDevice: { train: tf.Tensor; test: tf.Tensor } | null;
   /** An image's row in `train` or `test`. */
   rowOf: Map<number, number>;
+  trainImages: number;
   bytes: number;
+}
+
+/**
+ * Moves the stored outputs into two tensors on the current backend (GPU memory on webgpu), so a batch is
+ * a gather there instead of an upload from JS memory; the JS copies are released.
+ */
+export function moveToDevice(cache: FrozenCache): void {
+  if (cache.onDevice) return;
+  const all = new Float32Array(cache.views * cache.trainImages * cache.length);
+  cache.train.forEach((view, v) => all.set(view, v * cache.trainImages * cache.length));
+  cache.onDevice = {
+    train: tf.tensor(all, [cache.views * cache.trainImages, ...cache.shape]),
+    test: tf.tensor(cache.test, [cache.test.length / cache.length, ...cache.shape]),
+  };
+  cache.train = [];
+  cache.test = new Float32Array(0);
+}
+
+/** Frees what the cache holds on the backend. */
+export function disposeCache(cache: FrozenCache): void {
+  if (cache.onDevice) tf.dispose([cache.onDevice.train, cache.onDevice.test]);
+  cache.onDevice = null;
 }
 
 /**
@@ -107,7 +132,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
   const rowOf = new Map<number, number>();
   split.train.forEach((image, row) => rowOf.set(image, row));
   split.test.forEach((image, row) => rowOf.set(image, row));
-  return { views, shape, length, train, test, rowOf, bytes: (train.length * train[0]!.length + test.length) * 4 };
+  return { views, shape, length, train, test, onDevice: null, rowOf, trainImages: split.train.length, bytes: (train.length * train[0]!.length + test.length) * 4 };
 }
 
 /** The view an image is fed in an epoch: a pure function of the seed, so resuming needs no state. */
@@ -117,14 +142,18 @@ export function viewOf(seed: number, stage: 1 | 2, epoch: number, image: number,
 
 /** A batch of stored outputs: each training image's view for this epoch, or the held-out images. */
 export function cachedBatch(cache: FrozenCache, labels: Int32Array, classes: number, indices: readonly number[], pick: { seed: number; stage: 1 | 2; epoch: number } | null): Batch {
+  const ys = oneHotTensor(Array.from(indices, (i) => labels[i]!), classes);
+  const viewAt = (image: number): number => (pick ? viewOf(pick.seed, pick.stage, pick.epoch, image, cache.views) : 0);
+  if (cache.onDevice) {
+    const { train, test } = cache.onDevice;
+    const rows = Int32Array.from(indices, (image) => viewAt(image) * cache.trainImages + cache.rowOf.get(image)!);
+    return { xs: tf.tidy(() => tf.gather(pick ? train : test, tf.tensor1d(rows, 'int32'))), ys };
+  }
   const values = new Float32Array(indices.length * cache.length);
   indices.forEach((image, i) => {
     const row = cache.rowOf.get(image)!;
-    const source = pick ? cache.train[viewOf(pick.seed, pick.stage, pick.epoch, image, cache.views)]! : cache.test;
+    const source = pick ? cache.train[viewAt(image)]! : cache.test;
     values.set(source.subarray(row * cache.length, (row + 1) * cache.length), i * cache.length);
   });
-  return {
-    xs: tf.tensor(values, [indices.length, ...cache.shape]),
-    ys: oneHotTensor(Array.from(indices, (i) => labels[i]!), classes),
-  };
+  return { xs: tf.tensor(values, [indices.length, ...cache.shape]), ys };
 }

@@ -43,7 +43,7 @@ export function formatEvent(event: TrainEvent): string[] {
     case 'cache':
       return [
         `[INFO] stage ${event.stage}: cached ${event.layer} (${event.shape}) for ${event.images} x ${event.views} view${event.views === 1 ? '' : 's'}` +
-          ` and the held-out images, ${(event.bytes / 1e6).toFixed(1)} MB in ${event.seconds.toFixed(1)}s`,
+          ` and the held-out images, ${(event.bytes / 1e6).toFixed(1)} MB in ${event.seconds.toFixed(1)}s, kept ${event.where === 'gpu' ? 'on the GPU' : 'in memory'}`,
       ];
     case 'download':
       return event.loaded === event.total ? [`[INFO] downloaded ${event.url} (${(event.loaded / 1e6).toFixed(1)} MB)`] : [];

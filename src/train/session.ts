@@ -12,6 +12,7 @@ import { loadBase } from '../model/base';
 import { parseWeights } from '../model/base-source';
 import type { FinetuneStore } from '../store/schema';
 import type {
+  BackendName,
   DatasetSource,
   EffectiveConfig,
   ExportedModel,
@@ -32,6 +33,7 @@ import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type
 import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
 import { rebatched } from './recovery';
+import { AUTO_BATCH_MAX, chooseBatchSize } from './auto-batch';
 import { PREFETCH_BATCHES, runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
@@ -83,6 +85,20 @@ function resumeOf({ cursor, history, optimizer, config }: Checkpoint, batchSize:
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
   const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
   return rebatched(position, config.batchSize, batchSize);
+}
+
+/** batchSize 'auto', measured on the current backend through the layers stage 2 trains, and said in the log. */
+async function autoBatchSize(model: tf.LayersModel, from: number, trainSize: number, emit: TrainEventListener): Promise<number> {
+  const backend = tf.getBackend() as BackendName;
+  const choice = await chooseBatchSize(model, from, trainSize, backend);
+  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  emit({
+    type: 'info',
+    message:
+      `batch size auto: ${choice.batchSize} (a training step from layer ${from} takes ${mb(choice.fixedBytes)} + ${mb(choice.perImageBytes)} an image ` +
+      `on ${backend}; budget ${mb(choice.budgetBytes)}, at most ${Math.min(AUTO_BATCH_MAX, trainSize)})`,
+  });
+  return choice.batchSize;
 }
 
 function describePixels(data: PixelDataset, budgetMB: number): string {
@@ -145,7 +161,7 @@ export class TrainingSession {
       throw new WeightsError(`the base is not the one the checkpoint was trained from (${checkpoint.baseIdentity} then, ${base.identity} now)`);
     }
     // The base decides what the recipe's defaults left open: input size, preprocessing, where stage 2 starts.
-    const config: EffectiveConfig = {
+    const config: Omit<EffectiveConfig, 'batchSize'> & Pick<TrainConfig, 'batchSize'> = {
       ...requested,
       inputSize: base.inputSize,
       preprocessing: base.preprocessing,
@@ -184,7 +200,15 @@ export class TrainingSession {
     emit({ type: 'dataset', classes: data.classes, counts, train: split.train.length, test: split.test.length, skipped: skipped.length });
 
     const model = attachHead(base.model, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
-    const context = contextFor(model, data, split, config, emit);
+    let effective: EffectiveConfig;
+    try {
+      const from = requireBaseLayer(model, config.unfreezeFrom, base.model.layers.length);
+      effective = { ...config, batchSize: config.batchSize === 'auto' ? await autoBatchSize(model, from, split.train.length, emit) : config.batchSize };
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    const context = contextFor(model, data, split, effective, emit);
     if (checkpoint) {
       restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
       context.shuffle.state = checkpoint.cursor.rng.shuffleAtEpochStart;
@@ -193,7 +217,7 @@ export class TrainingSession {
       emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
     }
     const prepared: PrepareResult = {
-      config,
+      config: effective,
       base: { label: base.label, identity: base.identity },
       backend,
       finetuneBackend,
@@ -207,7 +231,7 @@ export class TrainingSession {
       resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
       finished: checkpoint?.cursor.done ?? false,
     };
-    return new TrainingSession(config, prepared, context, base.model.layers.length, key, checkpoint ?? null, options);
+    return new TrainingSession(effective, prepared, context, base.model.layers.length, key, checkpoint ?? null, options);
   }
 
   get model(): tf.LayersModel {
@@ -330,8 +354,7 @@ export class TrainingSession {
   /** Moves stage 2's unfreeze point (by index or name) while stage 2 has not started. */
   setUnfreezeFrom(layer: number | string): number {
     if (this.stages.some((s) => s.stage === 2) || this.resume?.stage === 2) throw new ConfigError('stage 2 has started: its unfreeze point is fixed');
-    const index = layerIndex(this.model, layer);
-    if (index >= this.headStart) throw new ConfigError(`layer ${layer} is in the head: stage 2 unfreezes base layers, 0-${this.headStart - 1}`);
+    const index = requireBaseLayer(this.model, layer, this.headStart);
     this.config.unfreezeFrom = index;
     return index;
   }
@@ -363,6 +386,18 @@ export class TrainingSession {
     this.disposeFeatureModel();
     this.model.dispose();
   }
+}
+
+/** The index of `layer` (index or name), which must be one of the base's (below `headStart`): what stage 2 can unfreeze. */
+function requireBaseLayer(model: tf.LayersModel, layer: number | string, headStart: number): number {
+  let index: number;
+  try {
+    index = layerIndex(model, layer);
+  } catch (error) {
+    throw new ConfigError(`unfreezeFrom: ${(error as Error).message}`);
+  }
+  if (index >= headStart) throw new ConfigError(`unfreezeFrom: layer ${layer} is in the head: stage 2 unfreezes base layers, 0-${headStart - 1}`);
+  return index;
 }
 
 function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, config: EffectiveConfig, emit: TrainEventListener): StageContext {

@@ -8,7 +8,8 @@ import type { SeededRandom } from '../rng';
 import { restoreOptimizer, type BatchPosition, type EncodedWeights } from './checkpoint';
 import type { RunControl } from './control';
 import { evaluate, type Evaluation } from './evaluate';
-import { buildCache, cachedBatch, cutShape, suffixModel, viewsWithin, type FrozenCache } from './frozen-cache';
+import { deviceBufferLimit } from '../backend/gpu-device';
+import { buildCache, cachedBatch, cutShape, disposeCache, moveToDevice, suffixModel, viewsWithin, type FrozenCache } from './frozen-cache';
 import { classificationReport, confusionMatrix } from './metrics';
 
 /** A point between two batches of a stage, with what a checkpoint needs from the stage loop. */
@@ -154,12 +155,15 @@ async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<S
     const pick = (epoch: number) => ({ seed: config.seed, stage, epoch });
     return {
       model: cache.suffix,
-      bytes: cache.cache.bytes,
+      bytes: cache.cache.onDevice ? 0 : cache.cache.bytes, // on the GPU, they count as tensors
       prefetch: () => undefined,
       trainBatch: async (indices, epoch) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, pick(epoch)),
       testBatch: async (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
       // Each layer counts the models it was applied in; disposing this one only undoes its own count.
-      dispose: () => cache.suffix.dispose(),
+      dispose: () => {
+        cache.suffix.dispose();
+        disposeCache(cache.cache);
+      },
     };
   }
   const augment = config.augment ? { config: config.augment, rng: ctx.augment } : undefined;
@@ -212,8 +216,12 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
     suffix.dispose();
     throw error;
   });
+  // On a GPU, the outputs stay there when each of the two tensors fits one buffer binding.
+  const limit = deviceBufferLimit();
+  if (limit !== null && cache.views * split.train.length * cache.length * 4 <= limit) moveToDevice(cache);
   const shape = cache.shape.join('x');
-  emit({ type: 'cache', stage, layer: cut.name, shape, images: split.train.length, views: cache.views, bytes: cache.bytes, seconds: (performance.now() - started) / 1000 });
+  const where = cache.onDevice ? 'gpu' : 'memory';
+  emit({ type: 'cache', stage, layer: cut.name, shape, images: split.train.length, views: cache.views, bytes: cache.bytes, seconds: (performance.now() - started) / 1000, where });
   return { cache, suffix };
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { launchChromium } from '../../cli/chromium';
+import { writeTfjsModel } from '../fixtures/tfjs-model';
 import { changedLayers, expect, inputFor, Runner, sampleSubset, test } from './fixtures';
 
 test('both stages run on WebGPU (software adapter here) and train what they should', async ({ runner, dataRoot }) => {
@@ -68,4 +69,28 @@ test('stage 2 can run on another backend: the weights move over and train there'
   const events = await runner.events();
   expect(events).toContainEqual({ type: 'backend', choice: expect.objectContaining({ stage: 2, backend: 'cpu', reason: 'cpu was requested' }) });
   expect(events).toContainEqual({ type: 'info', message: 'stage 2 runs on cpu: weights move over from wasm' });
+});
+
+test('on WebGPU the frozen-layer cache stays on the GPU and batches are gathered there', async ({ runner, server, dataRoot }) => {
+  // A small TF.js conv base: VGG16's cache build on SwiftShader would take minutes.
+  await writeTfjsModel(join(dataRoot, 'files', 'gpu-base'));
+  await sampleSubset(join(dataRoot, 'gpu-cache'), ['daisy', 'rose'], 4);
+  const weights = `${server.url}/dataset/files/gpu-base/model.json#gap`;
+  const config = { inputSize: 32, batchSize: 3, backend: 'webgpu', weights, preprocessing: 'tf', unfreezeFrom: 'conv_b', head: { epochs: 2 }, finetune: { epochs: 2 } } as const;
+  await runner.open(await inputFor(dataRoot, 'gpu-cache', config));
+  const initial = await runner.fingerprints();
+  const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  const cached = (await runner.events()).flatMap((e) => (e.type === 'cache' ? [[e.stage, e.layer, e.where]] : []));
+  expect(cached).toEqual([
+    [1, 'gap', 'gpu'],
+    [2, 'pool_a', 'gpu'],
+  ]);
+  for (const stage of result.stages) {
+    const pixels = 8 * 32 * 32 * 3; // the decoded images; the stored outputs count as tensors
+    expect(stage.history.map((h) => h.dataBytes)).toEqual([pixels, pixels]);
+    expect(new Set(stage.history.map((h) => h.numTensors)).size).toBe(1);
+  }
+  // Stage 2 trained conv_b and the head from pool_a's stored outputs.
+  expect(changedLayers(initial, await runner.fingerprints())).toEqual([3, 6, 8]);
+  expect((await runner.memory()).backend).toBe('webgpu');
 });

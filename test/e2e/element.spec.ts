@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, strFromU8 } from 'fflate';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DemoPage } from './demo-page';
 import { startServer } from '../../cli/server';
@@ -47,7 +47,15 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
     return 'injected' in window;
   });
   expect(ran).toBe(false);
-  await expect.poll(() => demo.cspViolations()).toEqual(['script-src-elem inline']);
+  // Both the page's <meta> and the server's header refuse it: one report per policy.
+  await expect.poll(() => demo.cspViolations()).toEqual(['script-src-elem inline', 'script-src-elem inline']);
+  // A worker, which the page's <meta> does not reach, gets the server's policy with its script: eval is
+  // refused there too. (Playwright's own evaluate in a worker bypasses CSP, so a worker tries it itself.)
+  await writeFile(join(dataRoot, 'eval-probe.js'), "try { eval('1'); postMessage('eval ran'); } catch (error) { postMessage(error.name); }");
+  const inWorker = await page.evaluate(
+    () => new Promise<string>((answer) => (new Worker('/dataset/eval-probe.js').onmessage = (event: MessageEvent<string>) => answer(event.data))),
+  );
+  expect(inWorker).toBe('EvalError');
 
   // Reload mid-run: the project is listed with its checkpoint, and training resumes from it.
   await page.reload();

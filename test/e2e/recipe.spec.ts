@@ -46,6 +46,23 @@ test('the two stages on wasm: what each stage trains, loss falls, no tensor leak
   expect((await runner.memory()).numTensors).toBe(before.numTensors);
 });
 
+test('batch size auto: measured, said in the log, and it trains as that number given by hand would', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'auto-batch'), ['daisy', 'rose'], 8);
+  const config = { inputSize: 32, backend: 'wasm', head: { epochs: 1 }, finetune: { epochs: 1 } } as const;
+  const trained = async (batchSize: number | 'auto'): Promise<{ batch: number; hashes: string[] }> => {
+    const prepared = await runner.open(await inputFor(dataRoot, 'auto-batch', { ...config, batchSize }));
+    await runner.page.evaluate(() => window.finetune.api.runRecipe());
+    return { batch: prepared.config.batchSize as number, hashes: (await runner.fingerprints()).map((f) => f.hash) };
+  };
+  const auto = await trained('auto');
+  // 12 training images cap it at 8; a 32-px VGG16 step is far below wasm's 2 GB budget.
+  expect(auto.batch).toBe(8);
+  const said = (await runner.events()).find((e) => e.type === 'info' && e.message.startsWith('batch size auto'));
+  expect(said).toMatchObject({ message: expect.stringMatching(/^batch size auto: 8 \(a training step from layer 15 takes [\d.]+ MB \+ [\d.]+ MB an image on wasm; budget 2048.0 MB, at most 12\)$/) });
+  // Measuring touched no weight and no random stream.
+  expect((await trained(8)).hashes).toEqual(auto.hashes);
+});
+
 test('the same seed trains to the same weights; another seed does not', async ({ runner, dataRoot }) => {
   await sampleSubset(join(dataRoot, 'repeat'), ['daisy', 'rose'], 6);
   const fingerprintAfterTraining = async (seed: number): Promise<string[]> => {

@@ -50,7 +50,7 @@ describe('the checkpoint file', () => {
   const checkpoint: Checkpoint = {
     format: 1,
     createdAt: 1,
-    config: RECIPE_DEFAULTS,
+    config: { ...RECIPE_DEFAULTS, preprocessing: 'unit', batchSize: 32 },
     datasetKey: '4:abc',
     baseIdentity: 'random:42',
     cursor: { stage: 1, epoch: 2, step: 3, lossSum: 1.5, accSum: 0.5, seconds: 9, rng: { shuffleAtEpochStart: 7, augment: 8, dropout: [9] }, done: false },

@@ -39,6 +39,10 @@ describe('npm run finetune arguments', () => {
     expect(() => parseFinetuneArgs(['--fault-attempts', '1.5'])).toThrow(/--fault-attempts needs a whole number, 0 or more; got 1.5/);
   });
 
+  it("takes --batch auto", () => {
+    expect(parseFinetuneArgs(['--batch', 'auto']).config.batchSize).toBe('auto');
+  });
+
   it('sets the memory decoded images may take', () => {
     expect(parseFinetuneArgs(['--pixel-mb', '0']).config.pixelBudgetMB).toBe(0);
     expect(() => resolveConfig(parseFinetuneArgs(['--pixel-mb=-5']).config)).toThrow(/pixelBudgetMB must be from 0 to 65536, got -5/);

@@ -5,7 +5,7 @@ import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { attachHead, dropoutLayers } from '../../src/model/head';
 import { freezeBelow } from '../../src/model/layers';
 import { buildVgg16 } from '../../src/model/vgg16';
-import { prefixModel, suffixModel, viewOf, viewsWithin } from '../../src/train/frozen-cache';
+import { cachedBatch, disposeCache, moveToDevice, prefixModel, suffixModel, viewOf, viewsWithin, type FrozenCache } from '../../src/train/frozen-cache';
 
 const TOLERANCE = 1e-6;
 
@@ -88,5 +88,30 @@ describe('the frozen-layer cache', () => {
     expect(picks).toEqual(Array.from({ length: 300 }, (_, image) => viewOf(42, 1, 3, image, 3)));
     expect(new Set(picks)).toEqual(new Set([0, 1, 2]));
     expect(picks).not.toEqual(Array.from({ length: 300 }, (_, image) => viewOf(42, 1, 4, image, 3)));
+  });
+
+  it('batches gathered from outputs moved to the device equal those built from JS memory', async () => {
+    // 3 training images (ids 5, 7, 9) in 2 views and 2 held-out (ids 1, 2), each output 2x3.
+    const shape = [2, 3];
+    const length = 6;
+    const view = (v: number): Float32Array => Float32Array.from({ length: 3 * length }, (_, i) => 100 * v + i);
+    const rowOf = new Map([[5, 0], [7, 1], [9, 2], [1, 0], [2, 1]]);
+    const fresh = (): FrozenCache => ({ views: 2, shape, length, train: [view(0), view(1)], test: Float32Array.from({ length: 2 * length }, (_, i) => -i), onDevice: null, rowOf, trainImages: 3, bytes: 0 });
+    const labels = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+    const before = tf.memory().numTensors;
+    const inMemory = fresh();
+    const onDevice = fresh();
+    moveToDevice(onDevice);
+    expect(onDevice.train).toEqual([]);
+    for (const [indices, pick] of [[[9, 5, 7], { seed: 42, stage: 1, epoch: 3 }], [[7, 9], { seed: 42, stage: 2, epoch: 8 }], [[2, 1], null]] as const) {
+      const a = cachedBatch(inMemory, labels, 2, indices, pick);
+      const b = cachedBatch(onDevice, labels, 2, indices, pick);
+      expect(b.xs.shape).toEqual([indices.length, ...shape]);
+      expect(Array.from(await b.xs.data())).toEqual(Array.from(await a.xs.data()));
+      expect(Array.from(await b.ys.data())).toEqual(Array.from(await a.ys.data()));
+      tf.dispose([a.xs, a.ys, b.xs, b.ys]);
+    }
+    disposeCache(onDevice);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

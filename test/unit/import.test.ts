@@ -10,7 +10,10 @@ describe('stripCommonRoot', () => {
   it('keeps paths that are already class/file, or roots that differ', () => {
     expect(stripCommonRoot(['daisy/a.jpg', 'daisy/b.jpg'])).toEqual(['daisy/a.jpg', 'daisy/b.jpg']);
     expect(stripCommonRoot(['a/daisy/x.jpg', 'b/rose/y.jpg'])).toEqual(['a/daisy/x.jpg', 'b/rose/y.jpg']);
-    expect(stripCommonRoot(['flowers/daisy/a.jpg', 'flowers/readme.txt'])).toEqual(['flowers/daisy/a.jpg', 'flowers/readme.txt']);
+  });
+
+  it("drops the picked folder even with files at its top (a README, macOS' .DS_Store)", () => {
+    expect(stripCommonRoot(['flowers/daisy/a.jpg', 'flowers/readme.txt', 'flowers/.DS_Store'])).toEqual(['daisy/a.jpg', 'readme.txt', '.DS_Store']);
   });
 });
 

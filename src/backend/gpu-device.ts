@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 
-// A WebGPU device can be lost at any time (a driver reset, another tab's crash, the browser reclaiming
-// memory). TF.js keeps using the dead device, so every later kernel or read fails; this module notices
-// the loss and starts the backend afresh on a new device.
+// The current backend's WebGPU device: its limits, and its loss. A device can be lost at any time (a
+// driver reset, another tab's crash, the browser reclaiming memory). TF.js keeps using the dead device,
+// so every later kernel or read fails; this module notices the loss and starts the backend afresh on a
+// new device.
 
 interface LosableDevice {
   lost: Promise<{ reason: string; message: string }>;
   destroy(): void;
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
 }
 
 const lostDevices = new WeakMap<object, string>();
@@ -23,6 +25,12 @@ export function watchDevice(): void {
   if (!device || watched.has(device)) return;
   watched.add(device);
   void device.lost.then((info) => lostDevices.set(device, `${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}`));
+}
+
+/** The largest tensor (bytes) a kernel of the current backend can read in one binding; null without a GPU device. */
+export function deviceBufferLimit(): number | null {
+  const device = deviceOf(tf.engine().backendName ? tf.engine().backend : null);
+  return device ? Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize) : null;
 }
 
 /** Why the current backend's device was lost, or null while it is alive (or has none). */
