@@ -18,12 +18,11 @@ import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type Import
 import { createProject, deleteProject, listProjects, runsOfProject, type ProjectSummary } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
 import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
-import { openSession, outcomeOf, type OpenedSession, type OpenInput } from '../src/train/open-session';
+import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
 import type { TrainingSession } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
-import { lostDevice, restartBackend } from '../src/backend/gpu-device';
 import { drillListener, type FaultDrill } from '../src/train/fault-drill';
-import { planRecovery, RECOVERY_DEFAULTS, type RecoveryPlan } from '../src/train/recovery';
+import { trainRecovering, type RecoverableRun } from '../src/train/recovering-run';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -61,53 +60,20 @@ function current(): TrainingSession {
   return opened.session;
 }
 
-/** The plan for going on after `error` in `run`, or null (an OutOfMemoryError without leave to shrink the batch throws). */
-function recoveryFrom(error: unknown, run: OpenedSession, survived: number): RecoveryPlan | null {
-  const settings = { ...RECOVERY_DEFAULTS, ...openedWith?.input.recovery };
-  if (!run.resumable) settings.attempts = 0;
-  return planRecovery({ error, lostDevice: lostDevice(), backend: tf.getBackend(), batchSize: run.session.config.batchSize, settings, survived });
-}
-
-/** Closes the faulted session and opens it again from its last checkpoint (or afresh if it has none). */
-async function reopen(plan: RecoveryPlan): Promise<void> {
+/** Runs training work on the open session; a fault reopens it from its last checkpoint (src/train/recovering-run.ts). */
+function training<T>(work: (session: TrainingSession) => Promise<T>, endsRecipe: (session: TrainingSession) => boolean): Promise<T> {
   const { input, emit } = openedWith!;
-  const closing = opened;
-  opened = null;
-  await closing?.close().catch(() => undefined); // a lost device can fail to free what it held
-  if (plan.restart) restartBackend(plan.restart);
-  const next: OpenInput = { ...input, resume: true, ...(plan.batchSize !== null && { batchSize: plan.batchSize }) };
-  openedWith = { input: next, emit };
-  opened = await settled(openSession(next, emit, db)).catch((error: unknown) => {
-    if ((error as Error).name !== 'ConfigError' || !/nothing to resume/.test((error as Error).message)) throw error;
-    return settled(openSession({ ...next, resume: false }, emit, db));
-  });
-}
-
-/**
- * Runs training work, recording how the run ended when it ends the recipe or fails. A fault (lost
- * device, out of memory, a failed kernel) is reported and the work resumes from the last checkpoint.
- */
-async function training<T>(work: (session: TrainingSession) => Promise<T>, endsRecipe: (session: TrainingSession) => boolean): Promise<T> {
-  for (let survived = 0; ; survived++) {
-    const run = opened!;
-    try {
-      const result = await settled(work(run.session));
-      if (endsRecipe(run.session)) await run.finish('done');
-      return result;
-    } catch (error) {
-      let plan: RecoveryPlan | null;
-      try {
-        plan = recoveryFrom(error, run, survived);
-      } catch (advice) {
-        await run.finish(outcomeOf(advice));
-        throw advice;
-      }
-      await run.finish(outcomeOf(error));
-      if (!plan) throw error;
-      await openedWith!.emit({ type: 'fault', kind: plan.kind, message: plan.message, action: plan.action });
-      await reopen(plan);
-    }
-  }
+  const run: RecoverableRun = {
+    run: opened!,
+    input,
+    emit,
+    open: (next) => settled(openSession(next, emit, db)),
+    replace: (now, next) => {
+      opened = now;
+      openedWith = { input: next, emit };
+    },
+  };
+  return trainRecovering(run, (session) => settled(work(session)), endsRecipe);
 }
 
 async function closeSession(): Promise<void> {

@@ -111,3 +111,12 @@ export async function loadPixels(source: DatasetSource, size: number, root: stri
   }
   return { size, classes: source.classes, paths: kept.map((i) => source.items[i]!.path), labels, pixels };
 }
+
+/** How the log describes where the decoded images live. */
+export function describePixels(data: PixelDataset, budgetMB: number, prefetch: number): string {
+  const shape = `${data.paths.length} images at ${data.size}x${data.size}`;
+  const mb = (data.paths.length * data.size * data.size * 3) / 2 ** 20;
+  return data.pixels.kind === 'memory'
+    ? `pixels: ${shape} kept in memory, ${mb.toFixed(1)} MB`
+    : `pixels: ${shape} would take ${mb.toFixed(0)} MB (budget ${budgetMB} MB): decoded from their files batch by batch, ${prefetch} batches ahead`;
+}

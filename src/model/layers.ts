@@ -64,3 +64,15 @@ export async function fingerprintLayers(model: tf.LayersModel): Promise<LayerFin
   }
   return out;
 }
+
+/** The index of `layer` (index or name), which must be one of the base's (below `headStart`): what stage 2 can unfreeze. */
+export function requireBaseLayer(model: tf.LayersModel, layer: number | string, headStart: number): number {
+  let index: number;
+  try {
+    index = layerIndex(model, layer);
+  } catch (error) {
+    throw new ConfigError(`unfreezeFrom: ${(error as Error).message}`);
+  }
+  if (index >= headStart) throw new ConfigError(`unfreezeFrom: layer ${layer} is in the head: stage 2 unfreezes base layers, 0-${headStart - 1}`);
+  return index;
+}

@@ -1,18 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
 import { RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../config';
-import { loadPixels, type PixelDataset } from '../data/load';
+import { describePixels, loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
 import { splitStratified, type Split } from '../data/split';
 import { BackendError, ConfigError, DatasetError, WeightsError } from '../errors';
 import { exportLayersModel } from '../model/export';
 import { attachHead, dropoutLayers } from '../model/head';
-import { fingerprintLayers, inspectLayers, layerIndex } from '../model/layers';
+import { fingerprintLayers, inspectLayers, layerIndex, requireBaseLayer } from '../model/layers';
 import { loadBase } from '../model/base';
 import { parseWeights } from '../model/base-source';
 import type { FinetuneStore } from '../store/schema';
 import type {
-  BackendName,
   DatasetSource,
   EffectiveConfig,
   ExportedModel,
@@ -32,8 +31,8 @@ import { RunControl } from './control';
 import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
 import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
-import { rebatched } from './recovery';
-import { AUTO_BATCH_MAX, chooseBatchSize } from './auto-batch';
+import { autoBatchSize } from './auto-batch';
+import { datasetKey, describeCursor, resumedConfig, resumeOf } from './resume';
 import { PREFETCH_BATCHES, runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
 
 export interface SessionInput {
@@ -54,63 +53,6 @@ export interface SessionOptions {
   /** The store whose base cache downloads go to (none: every pretrained base is downloaded). */
   db?: () => Promise<FinetuneStore>;
   policy?: Partial<CheckpointPolicy>;
-}
-
-/** The decoded dataset's identity: the same images, in the same classes, in the same order. */
-function datasetKey(data: PixelDataset): string {
-  let h = 0x811c9dc5;
-  const text = JSON.stringify([data.size, data.classes, data.paths, Array.from(data.labels)]);
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return `${data.paths.length}:${(h >>> 0).toString(16)}`;
-}
-
-/**
- * The checkpoint's settings, with the caller's backend (which changes speed, not the recipe) and the
- * caller's address for the weights (a command line serves them from a new port each run; the base's
- * content hash, checked on resume, is what must match).
- */
-function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
-  // A checkpoint from before the frozen-layer cache continues as it ran: without one.
-  const config = { ...checkpoint.config, cache: checkpoint.config.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB } };
-  // Where decoded pixels live changes memory, not results.
-  config.pixelBudgetMB = input.pixelBudgetMB ?? checkpoint.config.pixelBudgetMB ?? RECIPE_DEFAULTS.pixelBudgetMB;
-  if (input.backend) config.backend = input.backend;
-  if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
-  if (input.weights) config.weights = input.weights;
-  return config;
-}
-
-function resumeOf({ cursor, history, optimizer, config }: Checkpoint, batchSize: number): StageResume | null {
-  if (cursor.done) return null;
-  const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
-  const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
-  return rebatched(position, config.batchSize, batchSize);
-}
-
-/** batchSize 'auto', measured on the current backend through the layers stage 2 trains, and said in the log. */
-async function autoBatchSize(model: tf.LayersModel, from: number, trainSize: number, emit: TrainEventListener): Promise<number> {
-  const backend = tf.getBackend() as BackendName;
-  const choice = await chooseBatchSize(model, from, trainSize, backend);
-  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-  emit({
-    type: 'info',
-    message:
-      `batch size auto: ${choice.batchSize} (a training step from layer ${from} takes ${mb(choice.fixedBytes)} + ${mb(choice.perImageBytes)} an image ` +
-      `on ${backend}; budget ${mb(choice.budgetBytes)}, at most ${Math.min(AUTO_BATCH_MAX, trainSize)})`,
-  });
-  return choice.batchSize;
-}
-
-function describePixels(data: PixelDataset, budgetMB: number): string {
-  const shape = `${data.paths.length} images at ${data.size}x${data.size}`;
-  const mb = (data.paths.length * data.size * data.size * 3) / 2 ** 20;
-  return data.pixels.kind === 'memory'
-    ? `pixels: ${shape} kept in memory, ${mb.toFixed(1)} MB`
-    : `pixels: ${shape} would take ${mb.toFixed(0)} MB (budget ${budgetMB} MB): decoded from their files batch by batch, ${PREFETCH_BATCHES} batches ahead`;
-}
-
-function describeCursor(c: Checkpoint['cursor']): string {
-  return c.done ? 'both stages finished' : `stage ${c.stage}, epoch ${c.epoch}, batch ${c.step}`;
 }
 
 /** One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. */
@@ -183,7 +125,7 @@ export class TrainingSession {
       base.model.dispose();
       throw error;
     });
-    emit({ type: 'info', message: describePixels(data, config.pixelBudgetMB) });
+    emit({ type: 'info', message: describePixels(data, config.pixelBudgetMB, PREFETCH_BATCHES) });
     const key = datasetKey(data);
     if (checkpoint && checkpoint.datasetKey !== key) {
       base.model.dispose();
@@ -386,18 +328,6 @@ export class TrainingSession {
     this.disposeFeatureModel();
     this.model.dispose();
   }
-}
-
-/** The index of `layer` (index or name), which must be one of the base's (below `headStart`): what stage 2 can unfreeze. */
-function requireBaseLayer(model: tf.LayersModel, layer: number | string, headStart: number): number {
-  let index: number;
-  try {
-    index = layerIndex(model, layer);
-  } catch (error) {
-    throw new ConfigError(`unfreezeFrom: ${(error as Error).message}`);
-  }
-  if (index >= headStart) throw new ConfigError(`unfreezeFrom: layer ${layer} is in the head: stage 2 unfreezes base layers, 0-${headStart - 1}`);
-  return index;
 }
 
 function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, config: EffectiveConfig, emit: TrainEventListener): StageContext {
