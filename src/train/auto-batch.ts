@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, TrainEventListener } from '../protocol';
+import { formatMB } from './log-format';
 
 // batchSize 'auto': the largest batch whose training step fits a memory budget, from the peak memory of
 // two measured steps (1 and 2 images) through the whole model from stage 2's first layer. Browsers do not
@@ -58,12 +59,11 @@ export async function chooseBatchSize(model: tf.LayersModel, from: number, train
 export async function autoBatchSize(model: tf.LayersModel, from: number, trainSize: number, emit: TrainEventListener): Promise<number> {
   const backend = tf.getBackend() as BackendName;
   const choice = await chooseBatchSize(model, from, trainSize, backend);
-  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   emit({
     type: 'info',
     message:
-      `batch size auto: ${choice.batchSize} (a training step from layer ${from} takes ${mb(choice.fixedBytes)} + ${mb(choice.perImageBytes)} an image ` +
-      `on ${backend}; budget ${mb(choice.budgetBytes)}, at most ${Math.min(AUTO_BATCH_MAX, trainSize)})`,
+      `batch size auto: ${choice.batchSize} (a training step from layer ${from} takes ${formatMB(choice.fixedBytes)} + ${formatMB(choice.perImageBytes)} an image ` +
+      `on ${backend}; budget ${formatMB(choice.budgetBytes)}, at most ${Math.min(AUTO_BATCH_MAX, trainSize)})`,
   });
   return choice.batchSize;
 }

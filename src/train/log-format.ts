@@ -11,11 +11,12 @@ export function formatEpoch(m: EpochMetrics): string {
   return parts.join(' - ');
 }
 
-const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+/** Bytes as MiB with one decimal, e.g. `57.6 MB`. */
+export const formatMB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** Memory at an epoch's end, as the log and the UI show it. */
 export function memoryText(m: Pick<EpochMetrics, 'numTensors' | 'tensorBytes' | 'dataBytes'>): string {
-  return `${m.numTensors} tensors, ${mb(m.tensorBytes)}; images and cached outputs ${mb(m.dataBytes)}`;
+  return `${m.numTensors} tensors, ${formatMB(m.tensorBytes)}; images and cached outputs ${formatMB(m.dataBytes)}`;
 }
 
 const STAGE_INTRO = {

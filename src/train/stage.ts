@@ -218,7 +218,7 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   });
   // On a GPU, the outputs stay there when each of the two tensors fits one buffer binding.
   const limit = deviceBufferLimit();
-  if (limit !== null && cache.views * split.train.length * cache.length * 4 <= limit) moveToDevice(cache);
+  if (limit !== null && cache.views * cache.trainImages * cache.length * 4 <= limit) moveToDevice(cache);
   const shape = cache.shape.join('x');
   const where = cache.onDevice ? 'gpu' : 'memory';
   emit({ type: 'cache', stage, layer: cut.name, shape, images: split.train.length, views: cache.views, bytes: cache.bytes, seconds: (performance.now() - started) / 1000, where });
