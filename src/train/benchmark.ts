@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
 import { buildVgg16 } from '../model/vgg16';
+import { frozenSplit, throughFrozen } from './frozen-cache';
+import { PendingMetrics, trainStep } from './train-step';
 
 export type BenchKind = 'forward' | 'stage1' | 'stage2';
 
@@ -12,6 +14,17 @@ export interface BenchSpec {
   /** Keep timing steps until this much time has passed (at least one step after the warm-up). */
   minSeconds: number;
   maxSteps: number;
+  /**
+   * Training steps only. 'grouped' (the stage loop's way): values stay on the device and are read every
+   * METRICS_READ_MAX_STEPS steps and at the end; 'each-step': TF.js' trainOnBatch, which waits for them.
+   */
+  metricsRead?: 'grouped' | 'each-step';
+  /**
+   * Training steps only. 'outside-tape' (the stage loop's way without a cache): the frozen layers run as a
+   * model of their own, then the rest trains on their output; 'in-tape': the whole model trains, TF.js
+   * keeping the frozen layers' activations for the backward pass.
+   */
+  frozen?: 'outside-tape' | 'in-tape';
 }
 
 export interface BenchResult extends BenchSpec {
@@ -23,6 +36,8 @@ export interface BenchResult extends BenchSpec {
   warmupMs: number;
   /** The most tensor memory one step held at once (tf.profile), weights included. */
   peakBytes: number;
+  /** Kernels one step runs (tf.profile): on a GPU each is a dispatch with a fixed cost. */
+  kernelsPerStep: number;
 }
 
 /** Images per second of VGG16 + the recipe head on synthetic data, on the current backend. */
@@ -31,33 +46,55 @@ export async function benchmark(spec: BenchSpec): Promise<BenchResult> {
   const xs = tf.randomUniform([spec.batchSize, spec.inputSize, spec.inputSize, 3], -1, 1, 'float32', 1);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: spec.batchSize }, (_, i) => i % 10), 'int32'), 10).toFloat());
   const optimizer = spec.kind === 'stage1' ? tf.train.rmsprop(1e-3) : tf.train.sgd(1e-3);
+  const from = spec.kind === 'stage1' ? 19 : 15;
+  const split = spec.kind !== 'forward' && spec.frozen !== 'in-tape' ? frozenSplit(model, from) : null;
+  const trained = split?.suffix ?? model;
   if (spec.kind !== 'forward') {
-    freezeBelow(model, spec.kind === 'stage1' ? 19 : 15);
-    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    freezeBelow(model, from);
+    trained.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   }
+  const pending = new PendingMetrics(Infinity);
+  const train = async (inputs: tf.Tensor): Promise<void> => {
+    if (spec.metricsRead === 'each-step') {
+      await trained.trainOnBatch(inputs, ys);
+    } else {
+      pending.add(await trainStep(trained, inputs, ys));
+      if (pending.due) await pending.read();
+    }
+  };
   const step = async (): Promise<void> => {
     if (spec.kind === 'forward') {
       const out = model.predict(xs) as tf.Tensor;
       await out.data();
       out.dispose();
+    } else if (split) {
+      const above = throughFrozen(split.prefix, { xs: xs.clone(), ys: ys as tf.Tensor2D }).xs;
+      await train(above).finally(() => above.dispose());
     } else {
-      await model.trainOnBatch(xs, ys);
+      await train(xs);
     }
   };
   try {
     let start = performance.now();
     await step();
+    await pending.read();
     const warmupMs = performance.now() - start;
-    const { peakBytes } = await tf.profile(step);
+    const { peakBytes, kernels } = await tf.profile(async () => {
+      await step();
+      await pending.read();
+    });
     let steps = 0;
     start = performance.now();
     while (steps < 1 || (steps < spec.maxSteps && performance.now() - start < spec.minSeconds * 1000)) {
       await step();
       steps++;
     }
+    await pending.read(); // the device has finished every timed step
     const msPerStep = (performance.now() - start) / steps;
-    return { ...spec, backend: tf.getBackend(), steps, msPerStep, imagesPerSecond: (spec.batchSize * 1000) / msPerStep, warmupMs, peakBytes };
+    return { ...spec, backend: tf.getBackend(), steps, msPerStep, imagesPerSecond: (spec.batchSize * 1000) / msPerStep, warmupMs, peakBytes, kernelsPerStep: kernels.length };
   } finally {
+    split?.suffix.dispose();
+    pending.dispose();
     tf.dispose([xs, ys]);
     optimizer.dispose();
     model.dispose();

@@ -47,8 +47,8 @@ export class Checkpointer {
     this.lastSaved = now();
   }
 
-  /** After a batch (`boundary` false) or an epoch (true): saves when due. */
-  async at(position: StagePosition, boundary: boolean): Promise<void> {
+  /** After a batch (`boundary` false) or an epoch (true): saves when due, asking for the position only then. */
+  async at(position: () => Promise<StagePosition>, boundary: boolean): Promise<void> {
     this.batchesSince++;
     const { everyBatches, everySeconds, maxOverhead } = this.policy;
     const since = this.now() - this.lastSaved;
@@ -56,7 +56,7 @@ export class Checkpointer {
       (boundary && this.lastCost <= maxOverhead * (since + this.lastCost)) ||
       (everyBatches !== null && this.batchesSince >= everyBatches) ||
       since >= everySeconds * 1000;
-    if (due) await this.save(position);
+    if (due) await this.save(await position());
   }
 
   async save(position: StagePosition | 'stage-end'): Promise<void> {

@@ -78,6 +78,22 @@ export function prefixModel(model: tf.LayersModel, from: number): tf.LayersModel
   return tf.model({ inputs: model.inputs, outputs: model.layers[from - 1]!.output as tf.SymbolicTensor });
 }
 
+/**
+ * The model cut at `from`: the layers below as one model, those above as another, sharing their weights;
+ * null where nothing is below or the layers above are not a chain. Dispose only `suffix` (see feedFor).
+ */
+export function frozenSplit(model: tf.LayersModel, from: number): { prefix: tf.LayersModel; suffix: tf.LayersModel } | null {
+  const suffix = from > 0 ? suffixModel(model, from) : null;
+  return suffix ? { prefix: prefixModel(model, from), suffix } : null;
+}
+
+/** The batch with its images replaced by the frozen layers' output for them, computed without a gradient tape. */
+export function throughFrozen(prefix: tf.LayersModel, batch: Batch): Batch {
+  const xs = tf.tidy(() => prefix.predictOnBatch(batch.xs) as tf.Tensor);
+  batch.xs.dispose();
+  return { xs, ys: batch.ys };
+}
+
 /** Views the budget allows: `wanted` augmented ones, fewer if they do not fit, null if not even one does. */
 export function viewsWithin(bytesPerImage: number, trainImages: number, testImages: number, wanted: number, budgetBytes: number): number | null {
   const fits = Math.floor((budgetBytes / bytesPerImage - testImages) / trainImages) - 1;

@@ -33,7 +33,8 @@ import { prefixModel } from './frozen-cache';
 import { predictImages } from './predict';
 import { autoBatchSize } from './auto-batch';
 import { datasetKey, describeCursor, resumedConfig, resumeOf } from './resume';
-import { PREFETCH_BATCHES, runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
+import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
+import { PREFETCH_BATCHES } from './stage-feed';
 
 export interface SessionInput {
   config: TrainConfigInput;

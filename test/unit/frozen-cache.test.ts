@@ -5,7 +5,7 @@ import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { attachHead, dropoutLayers } from '../../src/model/head';
 import { freezeBelow } from '../../src/model/layers';
 import { buildVgg16 } from '../../src/model/vgg16';
-import { cachedBatch, disposeCache, moveToDevice, prefixModel, suffixModel, viewOf, viewsWithin, type FrozenCache } from '../../src/train/frozen-cache';
+import { cachedBatch, disposeCache, frozenSplit, moveToDevice, prefixModel, suffixModel, throughFrozen, viewOf, viewsWithin, type FrozenCache } from '../../src/train/frozen-cache';
 
 const TOLERANCE = 1e-6;
 
@@ -24,6 +24,19 @@ async function stepFrom(model: tf.LayersModel, trained: tf.LayersModel, xs: tf.T
   return Promise.all(trained.trainableWeights.map((w) => w.read().data() as Promise<Float32Array>));
 }
 
+/** The model frozen below `from`, its starting weights and dropout state, and a batch of 3 images. */
+function frozenFrom(from: number, seed: number) {
+  const model = vgg();
+  freezeBelow(model, from);
+  return {
+    model,
+    start: model.getWeights().map((w) => w.clone()),
+    dropoutState: dropoutLayers(model)[0]!.stream.state,
+    xs: tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', seed),
+    ys: tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+  };
+}
+
 describe('the frozen-layer cache', () => {
   beforeAll(async () => {
     registerWasmTrainingKernels();
@@ -35,12 +48,7 @@ describe('the frozen-layer cache', () => {
     [1, 'the head on block5_pool', 19],
     [2, 'block5 and the head on block4_pool', 15],
   ] as const)('stage %i: training %s from stored outputs updates the same weights as training the whole model', async (_stage, _what, from) => {
-    const model = vgg();
-    freezeBelow(model, from);
-    const start = model.getWeights().map((w) => w.clone());
-    const dropoutState = dropoutLayers(model)[0]!.stream.state;
-    const xs = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 11);
-    const ys = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+    const { model, start, dropoutState, xs, ys } = frozenFrom(from, 11);
     const initial = await Promise.all(model.trainableWeights.map((w) => w.read().data() as Promise<Float32Array>));
     const before = tf.memory().numTensors;
 
@@ -63,6 +71,43 @@ describe('the frozen-layer cache', () => {
     tf.dispose([xs, ys, ...start]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it.each([
+    [1, 19],
+    [2, 15],
+  ] as const)('stage %i uncached: the frozen layers run outside the gradient tape, same weights bit for bit, less memory held', async (_stage, from) => {
+    const { model, start, dropoutState, xs, ys } = frozenFrom(from, 12);
+    const before = tf.memory().numTensors;
+    const split = frozenSplit(model, from)!;
+    const stepAbove = async (): Promise<void> => {
+      const batch = throughFrozen(split.prefix, { xs: xs.clone(), ys: ys.clone() as tf.Tensor2D });
+      await split.suffix.trainOnBatch(batch.xs, batch.ys);
+      tf.dispose([batch.xs, batch.ys]);
+    };
+    /** Peak tensor bytes of one SGD step of `trained`, from fresh optimizer state. */
+    const peakOf = async (trained: tf.LayersModel, step: () => Promise<void>): Promise<number> => {
+      const optimizer = tf.train.sgd(0.1);
+      trained.compile({ optimizer, loss: 'categoricalCrossentropy' });
+      const { peakBytes } = await tf.profile(step);
+      optimizer.dispose();
+      return peakBytes;
+    };
+    const wholePeak = await peakOf(model, async () => void (await model.trainOnBatch(xs, ys)));
+    const splitPeak = await peakOf(split.suffix, stepAbove);
+
+    const whole = await stepFrom(model, model, xs, ys, start, dropoutState);
+    const batch = throughFrozen(split.prefix, { xs: xs.clone(), ys: ys.clone() as tf.Tensor2D });
+    const above = await stepFrom(model, split.suffix, batch.xs, batch.ys, start, dropoutState);
+    tf.dispose([batch.xs, batch.ys]);
+    split.suffix.dispose();
+
+    expect(above).toEqual(whole);
+    expect(splitPeak).toBeLessThan(wholePeak);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(frozenSplit(model, 0)).toBeNull(); // nothing below the cut
+    tf.dispose([xs, ys, ...start]);
+    model.dispose();
   });
 
   it('refuses to cut where a skip connection crosses, and keeps weights shared where it cuts', () => {
