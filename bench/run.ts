@@ -6,11 +6,13 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, newPage } from '../cli/chromium';
+import { DATASET_ROUTE, listDirectory } from '../cli/dataset-dir';
 import { APP_DIR } from '../cli/finetune';
 import { startServer } from '../cli/server';
+import { listDataset } from '../src/data/listing';
 import type { BackendName } from '../src/protocol';
 import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
-import { compareCache } from './cache';
+import { compareCache, pageDriver } from './cache';
 
 const SAMPLE_DIR = 'samples/flowers4';
 
@@ -63,7 +65,8 @@ try {
   }
   if (!values['no-cache-bench']) {
     const spec = { dataset: SAMPLE_DIR, inputSize: Number(values['cache-size']), batchSize: 8, backend: values['cache-backend'], headEpochs: 25, finetuneEpochs: 3 };
-    cacheComparison = await compareCache(page, spec);
+    const { files, folders } = await listDirectory(SAMPLE_DIR, `${DATASET_ROUTE}${SAMPLE_DIR.split('/').at(-1)}/`);
+    cacheComparison = await compareCache(pageDriver(page), spec, listDataset(files, SAMPLE_DIR, folders).source);
   }
 } finally {
   await browser.close();
