@@ -7,7 +7,10 @@ import type { StageContext } from './stage';
 /** Training batches read ahead of the one that trains: a bounded queue, so memory stays flat. */
 export const PREFETCH_BATCHES = 2;
 
-/** What a stage trains and how it gets its batches: the whole model on images, or the layers above a cache. */
+/**
+ * What a stage trains and how it gets its batches: the layers above the frozen ones, on their stored
+ * outputs (the cache) or on outputs computed batch by batch; the whole model where it cannot be cut.
+ */
 export interface StageFeed {
   model: tf.LayersModel;
   /** Starts reading these training batches' images (when they come from files) before they are needed. */
@@ -16,10 +19,11 @@ export interface StageFeed {
   testBatch(indices: readonly number[]): Promise<Batch>;
   /** Bytes of stored layer outputs it holds. */
   bytes: number;
-  /** Releases what the feed added (the stored outputs; the layers' extra use by the model above the cache). */
+  /** Releases what the feed added (stored outputs; the layers' extra use by the model above the cut). */
   dispose(): void;
 }
 
+/** The feed of a stage whose trained layers start at `from`: cached when the settings and budget allow. */
 export async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<StageFeed> {
   const { model, data, config } = ctx;
   const cache = (stage === 1 ? config.cache.head : config.cache.finetune) ? await frozenCacheFor(ctx, stage, from) : null;
