@@ -86,9 +86,10 @@ function readAhead(read: (indices: readonly number[]) => Promise<Uint8Array>) {
 /** The stage's cache and the model above it, or null (with the reason in the log) where it cannot be used. */
 async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<{ cache: FrozenCache; suffix: tf.LayersModel } | null> {
   const { model, split, config, control, emit } = ctx;
+  const tell = (why: string): null => (emit({ type: 'info', message: `stage ${stage}: no cache (${why}): every epoch runs the whole model` }), null);
+  if (from <= 0) return tell('every layer trains: none is frozen');
   const cut = model.layers[from - 1]!;
   const suffix = suffixModel(model, from);
-  const tell = (why: string): null => (emit({ type: 'info', message: `stage ${stage}: no cache (${why}): every epoch runs the whole model` }), null);
   if (!suffix) return tell(`the layers above ${cut.name} are not a simple chain`);
   const bytesPerImage = 4 * cutShape(model, from).reduce((a, b) => a * b, 1);
   const wanted = config.augment ? config.cache.views : 0;

@@ -100,6 +100,18 @@ test('a TF.js layers model cut at a layer is a base: its weights load, stage 2 t
   expect(await runner.page.evaluate(() => window.finetune.api.listBases().then((b) => b.map((x) => [x.kind, x.files])))).toEqual([
     ['tfjs', ['model.json', 'group1-shard1of1.bin']],
   ]);
+
+  // Unfreezing from layer 0 trains every layer in stage 2: nothing is frozen, so nothing is cached.
+  await runner.close();
+  await runner.open(await inputFor(dataRoot, 'tfjs-data', { ...SMALL, weights, preprocessing: 'tf', unfreezeFrom: 0 }));
+  await runner.trainStage(1);
+  const beforeAll = await runner.fingerprints();
+  await runner.events();
+  await runner.trainStage(2);
+  expect(changedLayers(beforeAll, await runner.fingerprints())).toEqual([1, 3, 6, 8]);
+  expect((await runner.events()).filter((e) => e.type === 'info' && e.message.startsWith('stage 2: no cache'))).toEqual([
+    { type: 'info', message: 'stage 2: no cache (every layer trains: none is frozen): every epoch runs the whole model' },
+  ]);
 });
 
 test('picked weights files are checked, cached by content, and used by their key', async ({ runner, dataRoot }) => {
