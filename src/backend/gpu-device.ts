@@ -19,6 +19,11 @@ function deviceOf(backend: tf.KernelBackend | null): LosableDevice | null {
   return device && typeof device === 'object' && 'lost' in device ? (device as LosableDevice) : null;
 }
 
+/** The current backend's device, without starting a backend when none is up yet. */
+function currentDevice(): LosableDevice | null {
+  return deviceOf(tf.engine().backendName ? tf.engine().backend : null);
+}
+
 /** Starts listening for the loss of the current backend's GPU device (webgpu only; others have none). */
 export function watchDevice(): void {
   const device = deviceOf(tf.engine().backend);
@@ -29,13 +34,13 @@ export function watchDevice(): void {
 
 /** The largest tensor (bytes) a kernel of the current backend can read in one binding; null without a GPU device. */
 export function deviceBufferLimit(): number | null {
-  const device = deviceOf(tf.engine().backendName ? tf.engine().backend : null);
+  const device = currentDevice();
   return device ? Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize) : null;
 }
 
 /** Why the current backend's device was lost, or null while it is alive (or has none). */
 export function lostDevice(): string | null {
-  const device = deviceOf(tf.engine().backendName ? tf.engine().backend : null);
+  const device = currentDevice();
   return device ? (lostDevices.get(device) ?? null) : null;
 }
 
