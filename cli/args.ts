@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CACHE_CHOICES, cacheStages, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
-import type { BackendPreference, Preprocessing, RecoverySettings } from '../src/protocol';
+import { HEAD_KINDS, type BackendPreference, type Preprocessing, type RecoverySettings } from '../src/protocol';
 import { RECOVERY_DEFAULTS } from '../src/train/recovery';
 
 export const BUNDLED_DATASET = 'samples/flowers4';
@@ -29,11 +29,22 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --finetune-epochs N      stage 2 epochs (default 100)
   --batch N                batch size (default 32), or auto: the largest power of two up to 64 whose
                            measured training step fits the backend's memory budget
-  --head-lr X              stage 1 RMSprop learning rate (default 0.001)
-  --finetune-lr X          stage 2 SGD learning rate (default 0.001)
-  --head-units N           units of the head's hidden layer (default 256)
-  --unfreeze-from L        first base layer trained in stage 2, index or name (default 15 = block5_conv1)
-  --test-fraction X        share of each class held out for validation (default 0.25)
+  --head-lr X|auto         stage 1 RMSprop learning rate; auto (default): a short search from the
+                           recipe's 0.001 scored on the validation images, logged with what it tried
+  --finetune-lr X|auto     stage 2 SGD learning rate (default auto, the same search)
+  --head H                 the new head: flatten (the recipe's: flatten, Dense, Dropout, Dense), gap
+                           (global average pooling, Dropout, Dense), or auto (default: flatten on
+                           VGG16; on other bases the search picks between the two)
+  --head-units N           units of the flatten head's hidden layer (default 256)
+  --unfreeze-from L        first base layer trained in stage 2, index or name; auto (default): the
+                           base's own (VGG16: 15 = block5_conv1), else its last convolutional block
+  --test-fraction X        share of each class held out for the report (default 0.25)
+  --val-fraction X         share of each class's training images held out to validate every epoch:
+                           it picks the rates, each stage's best epoch and when to stop (default 0.15)
+  --patience N|off         stop a stage after N epochs without a lower val_loss (default 5); off: every
+                           epoch runs (the best epoch's weights are kept either way)
+  --bn-train               train BatchNormalization layers in training mode (batch statistics, moving
+                           averages updated); default: inference mode, as Keras advises when fine-tuning
   --seed N                 seed of the split, shuffles, augmentation, dropout and init (default 42)
   --preprocessing P        auto (default: what the weights expect: caffe for Keras VGG16, unit for
                            random), unit (/255), tf (-1..1) or caffe (BGR, ImageNet mean subtracted)
@@ -86,6 +97,11 @@ function number(flag: string, raw: string | undefined): number | undefined {
   return value;
 }
 
+/** A number, or the word that stands for the default's choice ('auto', 'off'). */
+function numberOr<W extends string>(flag: string, raw: string | undefined, word: W): number | W | undefined {
+  return raw === word ? word : number(flag, raw);
+}
+
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const { values } = parseArgs({
     args: argv,
@@ -100,9 +116,13 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       batch: { type: 'string' },
       'head-lr': { type: 'string' },
       'finetune-lr': { type: 'string' },
+      head: { type: 'string' },
       'head-units': { type: 'string' },
       'unfreeze-from': { type: 'string' },
       'test-fraction': { type: 'string' },
+      'val-fraction': { type: 'string' },
+      patience: { type: 'string' },
+      'bn-train': { type: 'boolean', default: false },
       seed: { type: 'string' },
       preprocessing: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
@@ -128,6 +148,8 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   if (!CACHE_CHOICES.includes(values.cache as CacheChoice)) throw new ConfigError(`--cache must be ${CACHE_CHOICES.join(', ').replace(/, (\w+)$/, ' or $1')}, got '${values.cache}'`);
   const preset = bundled ? BUNDLED_PRESET : undefined;
   const unfreeze = values['unfreeze-from'];
+  if (values.head !== undefined && !['auto', ...HEAD_KINDS].includes(values.head)) throw new ConfigError(`--head must be auto, ${HEAD_KINDS.join(' or ')}; got '${values.head}'`);
+  const patience = numberOr('patience', values.patience, 'off');
   const config: TrainConfigInput = {
     inputSize: number('size', values.size) ?? preset?.inputSize,
     batchSize: values.batch === 'auto' ? 'auto' : (number('batch', values.batch) ?? preset?.batchSize),
@@ -135,15 +157,19 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     testFraction: number('test-fraction', values['test-fraction']),
     seed: number('seed', values.seed),
     unfreezeFrom: unfreeze === undefined ? undefined : /^\d+$/.test(unfreeze) ? Number(unfreeze) : unfreeze,
+    headKind: values.head as TrainConfigInput['headKind'],
+    validationFraction: number('val-fraction', values['val-fraction']),
+    patience: patience === 'off' ? null : patience,
+    bnTrain: values['bn-train'] || undefined,
     preprocessing: values.preprocessing as Preprocessing | undefined,
     backend: values.backend as BackendPreference | undefined,
     finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
     weights: values.weights,
     pixelBudgetMB: number('pixel-mb', values['pixel-mb']),
-    head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: number('head-lr', values['head-lr']) },
+    head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: numberOr('head-lr', values['head-lr'], 'auto') },
     finetune: {
       epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,
-      learningRate: number('finetune-lr', values['finetune-lr']),
+      learningRate: numberOr('finetune-lr', values['finetune-lr'], 'auto'),
     },
     cache: {
       ...cacheStages(values.cache as CacheChoice),

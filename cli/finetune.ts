@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { resolveConfig } from '../src/config';
 import { listDataset } from '../src/data/listing';
-import type { RecipeResult, TrainEvent } from '../src/protocol';
-import { formatEvent } from '../src/train/log-format';
+import type { RecipeResult } from '../src/protocol';
 import type { OpenInput } from '../src/train/open-session';
 import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs } from './args';
 import { launchChromium, newPage } from './chromium';
+import { makePrinter } from './progress-printer';
 import { resolveLocalWeights, type LocalWeights } from './weights';
 import { listDirectory } from './dataset-dir';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
@@ -22,27 +22,6 @@ export const APP_DIR = inPackage('dist');
 const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 type Outcome = { ok: true; result: RecipeResult } | { ok: false; name: string; message: string };
-
-/** Batch and decode progress redraw one line on a terminal; everything else prints as the recipe logs it. */
-function makePrinter(tty: boolean): (event: TrainEvent) => void {
-  let transient = false;
-  return (event) => {
-    const lines = formatEvent(event);
-    if (tty && (event.type === 'batch' || (event.type === 'decode-progress' && lines.length === 0))) {
-      const text =
-        event.type === 'batch'
-          ? `  stage ${event.stage} epoch ${event.epoch} batch ${event.step}/${event.steps} - loss: ${event.loss.toFixed(4)} - acc: ${event.acc.toFixed(4)}`
-          : `  decoding ${event.done}/${event.total}`;
-      process.stdout.write(`\r\x1b[2K${text}`);
-      transient = true;
-      return;
-    }
-    if (!lines.length) return;
-    if (transient) process.stdout.write('\r\x1b[2K');
-    transient = false;
-    for (const line of lines) (line.startsWith('[WARN]') ? console.warn : console.log)(line);
-  };
-}
 
 /** The runner page, its events printed here as the recipe logs them. */
 async function openRunner(browser: Browser, appUrl: string, verbose: boolean): Promise<Page> {

@@ -1,34 +1,96 @@
-// npm run inspect -- [--include-top] [--size N]: the recipe's inspect_model.py, VGG16's layer table.
+// npm run inspect -- [--include-top] [--size N] [--weights W]: the recipe's inspect_model.py, the layer
+// table of VGG16 or of any TF.js layers model, with the cut and stage 2's default first layer marked.
 import * as tf from '@tensorflow/tfjs';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { inspectLayers } from '../src/model/layers';
+import { knownBackbone } from '../src/model/base-source';
+import { tfjsUnfreeze } from '../src/model/base';
+import { inspectLayers, layerIndex } from '../src/model/layers';
 import { buildVgg16 } from '../src/model/vgg16';
 import type { LayerInfo } from '../src/protocol';
 
-export function formatLayerTable(layers: LayerInfo[]): string[] {
+const USAGE = `Usage: npm run inspect -- [--weights W] [--include-top] [--size 224]
+
+Prints index, class, name, output shape and parameters of each layer of the base, as the recipe's
+inspect_model.py does, marking the cut (the base's last layer, under the new head) and the layer stage 2
+starts training from by default.
+  --weights W      random, imagenet or FILE.h5 (VGG16, the default), or path/or/URL/model.json[#layer]
+                   (a TF.js layers model; without #layer every layer is listed, to choose a cut)
+  --include-top    VGG16 with Keras' classifier on top (flatten, fc1, fc2, predictions)
+  --size N         VGG16's input side (default 224)`;
+
+export function formatLayerTable(layers: LayerInfo[], marks = new Map<number, string>()): string[] {
   const shape = (s: (number | null)[]): string => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
   const total = layers.reduce((n, l) => n + l.params, 0);
+  const width = (values: string[], min: number): number => Math.max(min, ...values.map((v) => v.length));
+  const [classes, names, shapes] = [width(layers.map((l) => l.className), 13), width(layers.map((l) => l.name), 13), width(layers.map((l) => shape(l.outputShape)), 20)];
   return [
-    ...layers.map((l) => `[INFO] ${String(l.index).padEnd(3)} ${l.className.padEnd(13)} ${l.name.padEnd(13)} ${shape(l.outputShape).padEnd(20)} ${l.params.toLocaleString('en-US')}`),
+    ...layers.map((l) => {
+      const row = `[INFO] ${String(l.index).padEnd(3)} ${l.className.padEnd(classes)} ${l.name.padEnd(names)} ${shape(l.outputShape).padEnd(shapes)} ${l.params.toLocaleString('en-US')}`;
+      const mark = marks.get(l.index);
+      return mark ? `${row.padEnd(7 + 4 + classes + 1 + names + 1 + shapes + 1 + 11)} <- ${mark}` : row;
+    }),
     `[INFO] ${total.toLocaleString('en-US')} parameters`,
   ];
+}
+
+/** model.json and the shards it lists, from a path or a URL. */
+async function loadLayersModel(location: string): Promise<tf.LayersModel> {
+  const remote = /^https?:\/\//.test(location);
+  const read = async (relative: string): Promise<ArrayBuffer> => {
+    if (remote) {
+      const response = await fetch(new URL(relative, location));
+      if (!response.ok) throw new Error(`${new URL(relative, location).href}: HTTP ${response.status}`);
+      return response.arrayBuffer();
+    }
+    const bytes = await readFile(relative === location ? location : join(dirname(location), relative));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  };
+  const json = JSON.parse(new TextDecoder().decode(await read(location))) as tf.io.ModelJSON;
+  const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map(read));
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: tf.io.concatenateArrayBuffers(shards) }));
+}
+
+/** The table of a TF.js model, cut at `layer` when one is given, with its marks. */
+async function tfjsTable(location: string, layer: string | undefined): Promise<string[]> {
+  const full = await loadLayersModel(location);
+  try {
+    if (!layer) return [...formatLayerTable(inspectLayers(full)), `[INFO] choose a cut with --weights ${location}#<layer name>: the new head goes on that layer's output`];
+    const cutIndex = layerIndex(full, layer);
+    const base = tf.model({ inputs: full.inputs, outputs: full.layers[cutIndex]!.output as tf.SymbolicTensor });
+    const { unfreezeFrom, unfreezeWhy } = tfjsUnfreeze(base, knownBackbone(location), layer);
+    const marks = new Map([[layerIndex(base, unfreezeFrom), `stage 2 starts here by default: ${unfreezeWhy}`]]);
+    marks.set(cutIndex, [marks.get(cutIndex), 'the cut: the new head goes on this output'].filter(Boolean).join('; '));
+    return formatLayerTable(inspectLayers(base), marks);
+  } finally {
+    full.dispose();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'include-top': { type: 'boolean', default: false }, size: { type: 'string', default: '224' }, help: { type: 'boolean', short: 'h' } },
+    options: { weights: { type: 'string', default: 'random' }, 'include-top': { type: 'boolean', default: false }, size: { type: 'string', default: '224' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    console.log('Usage: npm run inspect -- [--include-top] [--size 224]\nPrints index, class, name, output shape and parameters of each VGG16 layer.');
+    console.log(USAGE);
     return 0;
   }
-  tf.env().set('PROD', true); // no 'install tfjs-node' banner: a zero-initialised table needs no speed
+  tf.env().set('PROD', true); // no 'install tfjs-node' banner: a layer table needs no speed
   await tf.setBackend('cpu');
+  const [location, layer] = values.weights.split('#') as [string, string | undefined];
+  if (location.split('?')[0]!.endsWith('.json')) {
+    const cwd = process.env['INIT_CWD'] ?? process.cwd();
+    for (const line of await tfjsTable(/^https?:\/\//.test(location) ? location : resolve(cwd, location), layer)) console.log(line);
+    return 0;
+  }
   const model = buildVgg16({ inputSize: Number(values.size), includeTop: values['include-top'], init: 'zeros' });
-  for (const line of formatLayerTable(inspectLayers(model))) console.log(line);
+  const marks = new Map([[15, "stage 2 starts here by default (block5_conv1, the recipe's)"]]);
+  if (!values['include-top']) marks.set(18, 'the cut: the new head goes on this output');
+  for (const line of formatLayerTable(inspectLayers(model), marks)) console.log(line);
   model.dispose();
   return 0;
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
 import { parseWeights } from './model/base-source';
-import { BACKEND_CHAIN, type AugmentConfig, type CacheConfig, type TrainConfig } from './protocol';
+import { BACKEND_CHAIN, HEAD_KINDS, type AugmentConfig, type CacheConfig, type TrainConfig } from './protocol';
 
 /** The reference recipe's augmentation (RECIPE.md section 3). */
 export const RECIPE_AUGMENT: AugmentConfig = {
@@ -12,7 +12,14 @@ export const RECIPE_AUGMENT: AugmentConfig = {
   horizontalFlip: true,
 };
 
-/** The reference recipe's numbers (RECIPE.md sections 2-5). */
+/** The recipe's learning rates (RMSprop in stage 1, SGD in stage 2): where a rate search starts. */
+export const RECIPE_LEARNING_RATE = 1e-3;
+
+/**
+ * The defaults: the reference recipe's numbers (RECIPE.md sections 2-5), except where it has flaws: the
+ * learning rates are measured on the user's data ('auto'), and a validation slice of the training images
+ * keeps each stage's best epoch and stops it early.
+ */
 export const RECIPE_DEFAULTS: TrainConfig = {
   inputSize: 224,
   headUnits: 256,
@@ -20,9 +27,13 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   batchSize: 32,
   testFraction: 0.25,
   seed: 42,
-  unfreezeFrom: 15,
-  head: { epochs: 25, learningRate: 1e-3, optimizer: 'rmsprop' },
-  finetune: { epochs: 100, learningRate: 1e-3, optimizer: 'sgd' },
+  unfreezeFrom: 'auto',
+  headKind: 'auto',
+  validationFraction: 0.15,
+  patience: 5,
+  bnTrain: false,
+  head: { epochs: 25, learningRate: 'auto', optimizer: 'rmsprop' },
+  finetune: { epochs: 100, learningRate: 'auto', optimizer: 'sgd' },
   augment: RECIPE_AUGMENT,
   cache: { head: true, finetune: true, views: 2, budgetMB: 1024 },
   pixelBudgetMB: 512,
@@ -96,8 +107,15 @@ export function validateConfig(c: TrainConfig): void {
   requireInteger('seed', c.seed, 0, 2 ** 32 - 1);
   requireInteger('head.epochs', c.head.epochs, 0);
   requireInteger('finetune.epochs', c.finetune.epochs, 0);
-  requireRange('head.learningRate', c.head.learningRate, 0, 10, false);
-  requireRange('finetune.learningRate', c.finetune.learningRate, 0, 10, false);
+  for (const [name, rate] of [['head.learningRate', c.head.learningRate], ['finetune.learningRate', c.finetune.learningRate]] as const) {
+    if (rate !== 'auto') requireRange(name, rate, 0, 10, false);
+  }
+  if (c.headKind !== 'auto' && !HEAD_KINDS.includes(c.headKind)) {
+    throw new ConfigError(`headKind must be auto, ${HEAD_KINDS.join(' or ')}; got '${String(c.headKind)}'`);
+  }
+  requireRange('validationFraction', c.validationFraction, 0, 0.5);
+  if (c.patience !== null) requireInteger('patience', c.patience, 1);
+  if (typeof c.bnTrain !== 'boolean') throw new ConfigError(`bnTrain must be true or false, got '${String(c.bnTrain)}'`);
   for (const [name, opt] of [['head.optimizer', c.head.optimizer], ['finetune.optimizer', c.finetune.optimizer]] as const) {
     if (opt !== 'rmsprop' && opt !== 'sgd') throw new ConfigError(`${name} must be 'rmsprop' or 'sgd', got '${String(opt)}'`);
   }

@@ -33,4 +33,7 @@ export class ProjectBusyError extends FinetuneError {}
 /** The backend ran out of memory; the message says which batch size to try. */
 export class OutOfMemoryError extends FinetuneError {}
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError'] as const;
+/** A stage's loss diverged at its rate and at the lower ones it restarted with; the message says what to try. */
+export class DivergenceError extends FinetuneError {}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError'] as const;

@@ -36,9 +36,14 @@ export interface CacheConfig {
 
 export interface StageConfig {
   epochs: number;
-  learningRate: number;
+  /** 'auto': measured at the stage's start by a short search on the validation images (see rate-search.ts). */
+  learningRate: number | 'auto';
   optimizer: 'rmsprop' | 'sgd';
 }
+
+/** The new head: the recipe's flatten -> Dense -> Dropout -> Dense, or global average pooling -> Dropout -> Dense. */
+export type HeadKind = 'flatten' | 'gap';
+export const HEAD_KINDS: readonly HeadKind[] = ['flatten', 'gap'];
 
 export interface TrainConfig {
   /** Square input side in pixels, 32 or more. */
@@ -51,8 +56,19 @@ export interface TrainConfig {
   /** Fraction of each class held out for validation and the report. */
   testFraction: number;
   seed: number;
-  /** Base layers from this index (or layer name) on are trained in stage 2. */
-  unfreezeFrom: number | string;
+  /** Base layers from this index (or layer name) on are trained in stage 2; 'auto': the base's own default. */
+  unfreezeFrom: number | string | 'auto';
+  /** The head's kind; 'auto': the base's default (the recipe's flatten for VGG16), or measured against the others. */
+  headKind: HeadKind | 'auto';
+  /**
+   * Share of each class's training images held out of training to validate every epoch: it picks the
+   * learning rate and head ('auto'), the best epoch of each stage, and when to stop early. Never the test split.
+   */
+  validationFraction: number;
+  /** A stage stops after this many epochs without a better validation score (null: it runs every epoch). */
+  patience: number | null;
+  /** Train BatchNormalization layers in training mode (batch statistics, moving averages updated); default: inference mode. */
+  bnTrain: boolean;
   head: StageConfig;
   finetune: StageConfig;
   /** null turns augmentation off. */
@@ -76,8 +92,8 @@ export interface TrainConfig {
   finetuneBackend?: BackendPreference;
 }
 
-/** A config as a session runs it: the preprocessing the base needs is settled. */
-export type EffectiveConfig = Omit<TrainConfig, 'batchSize'> & { preprocessing: Preprocessing; batchSize: number };
+/** A config as a session runs it: the preprocessing, batch size and stage-2 layer the base needs are settled. */
+export type EffectiveConfig = Omit<TrainConfig, 'batchSize' | 'unfreezeFrom'> & { preprocessing: Preprocessing; batchSize: number; unfreezeFrom: number | string };
 
 /** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
 export interface DatasetItem {
@@ -168,9 +184,56 @@ export interface EpochMetrics {
   dataBytes: number;
 }
 
+/** One learning rate (and head kind) a stage's search tried, and how it scored. */
+export interface SearchTrial {
+  learningRate: number;
+  head: HeadKind;
+  /** The best validation score over its epochs (null without validation images: the training loss decides). */
+  valAcc: number | null;
+  valLoss: number | null;
+  /** Mean training loss of its last epoch (null: it diverged within its first). */
+  loss: number | null;
+  /** Its loss went non-finite or stayed far above ln(classes). */
+  diverged: boolean;
+}
+
+/** A stage's search: candidates trained a few epochs each from the stage's start, scored on the validation images. */
+export interface RateSearch {
+  trials: SearchTrial[];
+  epochs: number;
+  trainImages: number;
+  validationImages: number;
+  seconds: number;
+}
+
+/** What a stage trains with: its rate (given, or found by its search) and head, and its restarts after divergence. */
+export interface StageSettings {
+  learningRate: number;
+  head: HeadKind;
+  /** Restarts from the stage's start at a tenth of the rate, after the loss diverged. */
+  restarts: number;
+  /** null when nothing was searched (a pinned rate and head). */
+  search: RateSearch | null;
+}
+
+/** An epoch's score on the validation images; epoch 0 is the model a stage started from. */
+export interface EpochScore {
+  epoch: number;
+  valAcc: number;
+  valLoss: number;
+}
+
 export interface StageResult {
   stage: 1 | 2;
   history: EpochMetrics[];
+  settings: StageSettings;
+  /**
+   * The epoch whose weights the stage kept: the best on the validation images (stage 2's epoch 0 is stage
+   * 1's model, kept when no epoch beat it). null without validation images: the last epoch's are kept.
+   */
+  best: EpochScore | null;
+  /** The epoch after which it stopped early, for want of a better validation score (null: it ran every epoch). */
+  stoppedEarly: number | null;
   /** null when nothing was held out (testFraction 0). */
   report: ClassificationReport | null;
   /** confusion[true][predicted] */
@@ -196,8 +259,12 @@ export type TrainEvent =
   | { type: 'cache'; stage: 1 | 2; layer: string; shape: string; images: number; views: number; bytes: number; seconds: number; where: 'gpu' | 'memory' }
   | { type: 'download'; url: string; loaded: number; total: number | null }
   | { type: 'skipped'; file: SkippedFile }
-  | { type: 'dataset'; classes: string[]; counts: number[]; train: number; test: number; skipped: number }
-  | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number }
+  | { type: 'dataset'; classes: string[]; counts: number[]; train: number; validation: number; test: number; skipped: number }
+  | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number | 'auto' }
+  | { type: 'search-progress'; stage: 1 | 2; trial: number; epoch: number; epochs: number }
+  | { type: 'search-trial'; stage: 1 | 2; trial: SearchTrial; epochs: number }
+  | { type: 'search'; stage: 1 | 2; search: RateSearch; chosen: SearchTrial }
+  | { type: 'stage-restart'; stage: 1 | 2; learningRate: number; restarts: number; reason: string }
   | { type: 'batch'; stage: 1 | 2; epoch: number; step: number; steps: number; loss: number; acc: number }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'stage-end'; stage: 1 | 2; result: StageResult; classes: string[] }
@@ -243,7 +310,10 @@ export interface PrepareResult {
   classes: string[];
   counts: number[];
   trainSize: number;
+  validationSize: number;
   testSize: number;
+  /** Index of the head's first layer: the base is every layer before it. */
+  headStart: number;
   skipped: SkippedFile[];
   layers: LayerInfo[];
   /** Held-out images, by path. */

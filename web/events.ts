@@ -4,8 +4,11 @@ import type { EpochMetrics, RecipeResult, StageResult } from '../src/protocol';
 const FLAGS = { bubbles: true, composed: true } as const;
 
 export interface ProgressDetail {
-  /** What is in progress: decoding images, downloading weights, caching a stage's frozen layers, or its batches. */
-  phase: 'decode' | 'download' | 'cache' | 'train';
+  /**
+   * What is in progress: decoding images, downloading weights, caching a stage's frozen layers, searching
+   * its learning rate (done: epochs of the current trial), or its batches.
+   */
+  phase: 'decode' | 'download' | 'cache' | 'search' | 'train';
   stage: 1 | 2 | null;
   epoch: number | null;
   done: number;

@@ -37,10 +37,14 @@ function download(blob: Blob, name: string): void {
  * @attr head-units - hidden units of the new head (256)
  * @attr head-epochs - stage 1 epochs (25)
  * @attr finetune-epochs - stage 2 epochs (100)
- * @attr head-lr - stage 1 RMSprop learning rate (0.001)
- * @attr finetune-lr - stage 2 SGD learning rate (0.001)
+ * @attr head-lr - stage 1 RMSprop learning rate, or auto (default): measured by a short search on the validation images
+ * @attr finetune-lr - stage 2 SGD learning rate, or auto (default)
+ * @attr head - the new head: flatten (the recipe's), gap (global average pooling), or auto (default: flatten on VGG16, measured on other bases)
+ * @attr validation-fraction - share of each class's training images that validates every epoch (0.15)
+ * @attr patience - epochs without a lower validation loss before a stage stops early (5), or off
+ * @attr bn-train - train BatchNormalization layers in training mode (default: inference mode)
  * @attr batch-size - images per batch (32)
- * @attr unfreeze-from - the first base layer stage 2 trains, by index or name (15, block5_conv1)
+ * @attr unfreeze-from - the first base layer stage 2 trains, by index or name, or auto (default: the base's own; VGG16: 15, block5_conv1)
  * @attr backend - auto (measured), webgpu, webgl, wasm or cpu
  * @attr cache - stages that run their frozen layers once and train on the stored outputs: both, head, finetune, none
  * @attr cache-views - augmented views cached per training image, besides the plain one (2)
@@ -218,8 +222,12 @@ export class FinetuneTrainer extends LitElement {
     headUnits: { type: Number, attribute: 'head-units' },
     headEpochs: { type: Number, attribute: 'head-epochs' },
     finetuneEpochs: { type: Number, attribute: 'finetune-epochs' },
-    headLr: { type: Number, attribute: 'head-lr' },
-    finetuneLr: { type: Number, attribute: 'finetune-lr' },
+    headLr: { type: String, attribute: 'head-lr' },
+    finetuneLr: { type: String, attribute: 'finetune-lr' },
+    headKind: { type: String, attribute: 'head' },
+    validationFraction: { type: Number, attribute: 'validation-fraction' },
+    patience: { type: String },
+    bnTrain: { type: Boolean, attribute: 'bn-train' },
     batchSize: { type: Number, attribute: 'batch-size' },
     unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
     backend: { type: String },
@@ -238,8 +246,15 @@ export class FinetuneTrainer extends LitElement {
   declare headUnits: number;
   declare headEpochs: number;
   declare finetuneEpochs: number;
-  declare headLr: number;
-  declare finetuneLr: number;
+  /** A number, or 'auto'. */
+  declare headLr: string;
+  declare finetuneLr: string;
+  /** 'auto', 'flatten' or 'gap'. */
+  declare headKind: string;
+  declare validationFraction: number;
+  /** Epochs, or 'off'. */
+  declare patience: string;
+  declare bnTrain: boolean;
   declare batchSize: number;
   declare unfreezeFrom: string;
   declare backend: BackendPreference;
@@ -263,8 +278,12 @@ export class FinetuneTrainer extends LitElement {
       headUnits: d.headUnits,
       headEpochs: d.head.epochs,
       finetuneEpochs: d.finetune.epochs,
-      headLr: d.head.learningRate,
-      finetuneLr: d.finetune.learningRate,
+      headLr: String(d.head.learningRate),
+      finetuneLr: String(d.finetune.learningRate),
+      headKind: d.headKind,
+      validationFraction: d.validationFraction,
+      patience: String(d.patience ?? 'off'),
+      bnTrain: d.bnTrain,
       batchSize: d.batchSize,
       unfreezeFrom: String(d.unfreezeFrom),
       backend: d.backend,
@@ -277,15 +296,21 @@ export class FinetuneTrainer extends LitElement {
   /** The settings as the trainer takes them. */
   trainConfig(): TrainConfigInput {
     const unfreeze = /^\d+$/.test(this.unfreezeFrom) ? Number(this.unfreezeFrom) : this.unfreezeFrom;
+    const rate = (value: string): number | 'auto' => (String(value).trim() === 'auto' ? 'auto' : Number(value));
+    const patience = String(this.patience).trim();
     return {
       weights: this.base && this.base !== 'vgg16' ? this.base : this.weights,
       inputSize: this.inputSize,
       headUnits: this.headUnits,
       batchSize: this.batchSize,
       unfreezeFrom: unfreeze,
+      headKind: this.headKind as TrainConfigInput['headKind'],
+      validationFraction: this.validationFraction,
+      patience: patience === 'off' ? null : Number(patience),
+      bnTrain: this.bnTrain,
       backend: this.backend,
-      head: { epochs: this.headEpochs, learningRate: this.headLr },
-      finetune: { epochs: this.finetuneEpochs, learningRate: this.finetuneLr },
+      head: { epochs: this.headEpochs, learningRate: rate(this.headLr) },
+      finetune: { epochs: this.finetuneEpochs, learningRate: rate(this.finetuneLr) },
       cache: { ...cacheStages(this.cache), views: this.cacheViews },
     };
   }
@@ -304,9 +329,14 @@ export class FinetuneTrainer extends LitElement {
       unfreezeFrom: String(config.unfreezeFrom),
       backend: config.backend,
       headEpochs: config.head.epochs,
-      headLr: config.head.learningRate,
+      headLr: String(config.head.learningRate),
       finetuneEpochs: config.finetune.epochs,
-      finetuneLr: config.finetune.learningRate,
+      finetuneLr: String(config.finetune.learningRate),
+      // Stored before these settings existed: the defaults.
+      headKind: config.headKind ?? RECIPE_DEFAULTS.headKind,
+      validationFraction: config.validationFraction ?? RECIPE_DEFAULTS.validationFraction,
+      patience: String((config.patience === undefined ? RECIPE_DEFAULTS.patience : config.patience) ?? 'off'),
+      bnTrain: config.bnTrain ?? RECIPE_DEFAULTS.bnTrain,
       cache: cacheChoice(cache),
       cacheViews: cache.views,
     });
@@ -373,6 +403,9 @@ export class FinetuneTrainer extends LitElement {
       headLr: this.headLr,
       finetuneEpochs: this.finetuneEpochs,
       finetuneLr: this.finetuneLr,
+      headKind: this.headKind,
+      validationFraction: this.validationFraction,
+      patience: this.patience,
       unfreezeFrom: this.unfreezeFrom,
       backend: this.backend,
       cache: this.cache,
@@ -398,7 +431,7 @@ export class FinetuneTrainer extends LitElement {
         ? layersView({
             layers: prepared.layers,
             unfreezeFrom: typeof prepared.config.unfreezeFrom === 'number' ? prepared.config.unfreezeFrom : prepared.layers.findIndex((l) => l.name === prepared.config.unfreezeFrom),
-            headStart: prepared.layers.findIndex((l) => l.name === 'flatten'),
+            headStart: prepared.headStart,
             locked: c.progress.stage === 2 || c.stages.some((s) => s.stage === 2),
             onUnfreeze: (index) => void c.setUnfreezeFrom(index),
           })

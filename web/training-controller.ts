@@ -35,7 +35,7 @@ function classWarnings(classes: string[], counts: number[]): string[] {
   return warnings;
 }
 
-type ProgressEvent = Extract<TrainEvent, { type: 'batch' | 'decode-progress' | 'cache-progress' | 'download' }>;
+type ProgressEvent = Extract<TrainEvent, { type: 'batch' | 'decode-progress' | 'cache-progress' | 'search-progress' | 'download' }>;
 
 /** A worker event as the element's progress detail. */
 function progressOf(event: ProgressEvent): Omit<ProgressDetail, 'secondsLeft'> {
@@ -44,6 +44,8 @@ function progressOf(event: ProgressEvent): Omit<ProgressDetail, 'secondsLeft'> {
       return { phase: 'train', stage: event.stage, epoch: event.epoch, done: event.step, total: event.steps };
     case 'cache-progress':
       return { phase: 'cache', stage: event.stage, epoch: null, done: event.done, total: event.total };
+    case 'search-progress':
+      return { phase: 'search', stage: event.stage, epoch: null, done: event.epoch, total: event.epochs };
     case 'download':
       return { phase: 'download', stage: null, epoch: null, done: event.loaded, total: event.total };
     case 'decode-progress':
@@ -205,8 +207,13 @@ export class TrainingController implements ReactiveController {
       case 'batch':
       case 'decode-progress':
       case 'cache-progress':
+      case 'search-progress':
       case 'download':
         host.dispatchEvent(new FinetuneEvent('finetune-progress', { ...progressOf(event), secondsLeft: this.progress.secondsLeft }));
+        break;
+      case 'stage-restart':
+        // The stage starts over at a lower rate: its epochs so far no longer count.
+        this.history = this.history.filter((m) => m.stage !== event.stage);
         break;
       case 'epoch':
         this.history = [...this.history, event.metrics];

@@ -38,7 +38,8 @@ async function eachConcurrently(count: number, work: (index: number) => Promise<
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, lane));
 }
 
-function memoryStore(pixels: Uint8Array, length: number): PixelStore {
+/** Decoded images kept in memory, `length` bytes each. */
+export function memoryStore(pixels: Uint8Array, length: number): PixelStore {
   return {
     kind: 'memory',
     residentBytes: pixels.byteLength,

@@ -1,8 +1,10 @@
 import { streamFor } from '../rng';
 
 export interface Split {
-  /** Indices into the labelled items, train and test disjoint, each sorted ascending. */
+  /** Indices into the labelled items, train, validation and test disjoint, each sorted ascending. */
   train: number[];
+  /** Training images held out of training to validate each epoch (see carveValidation); never the test split. */
+  validation: number[];
   test: number[];
   /** Classes that got no test image (a single image), so the report cannot cover them. */
   untested: number[];
@@ -32,8 +34,29 @@ export function splitStratified(labels: readonly number[], numClasses: number, t
     test.push(...indices.slice(0, nTest));
     train.push(...indices.slice(nTest));
   });
-  const ascending = (a: number, b: number): number => a - b;
-  return { train: train.sort(ascending), test: test.sort(ascending), untested };
+  return { train: train.sort(ascending), validation: [], test: test.sort(ascending), untested };
+}
+
+const ascending = (a: number, b: number): number => a - b;
+
+/**
+ * Moves round(n * fraction) of each class's n training images (never all of them) into a validation
+ * slice, seeded and stratified like the split itself. The test split is left as it is: it is only scored.
+ */
+export function carveValidation(split: Split, labels: readonly number[], fraction: number, seed: number): Split {
+  if (fraction <= 0) return split;
+  const rng = streamFor(seed, 'validation');
+  const byClass = new Map<number, number[]>();
+  for (const index of split.train) byClass.set(labels[index]!, [...(byClass.get(labels[index]!) ?? []), index]);
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (const label of [...byClass.keys()].sort(ascending)) {
+    const indices = rng.shuffle(byClass.get(label)!);
+    const n = Math.min(Math.round(indices.length * fraction), indices.length - 1);
+    validation.push(...indices.slice(0, n));
+    train.push(...indices.slice(n));
+  }
+  return { ...split, train: train.sort(ascending), validation: validation.sort(ascending) };
 }
 
 /** One-hot rows for labels, all encoded against the one class list of the run. */

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { download, type Downloaded, type Expected } from '../data/download';
 import { ConfigError, WeightsError } from '../errors';
-import type { Preprocessing, TrainEventListener } from '../protocol';
+import type { HeadKind, Preprocessing, TrainEventListener } from '../protocol';
 import { getCachedBase, putCachedBase } from '../store/bases';
 import type { BaseRecord, FinetuneStore } from '../store/schema';
-import { knownBackbone, type BaseSource } from './base-source';
+import { knownBackbone, type BaseSource, type KnownBackbone } from './base-source';
 import { loadKerasFile } from './h5-open';
+import { headKindsFor } from './head';
+import { lastBlockStart } from './last-block';
 import { buildVgg16 } from './vgg16';
 
 export interface BaseContext {
@@ -27,9 +29,15 @@ export interface LoadedBase {
   inputSize: number;
   /** The weights' identity (seed or content hash): a resumed run must find the same base. */
   identity: string;
-  /** Stage 2's first trainable layer when the user named none (VGG16: 15, block5_conv1). */
+  /** Stage 2's first trainable layer when the user named none (VGG16: 15, block5_conv1), and why that one. */
   unfreezeFrom: number | string;
+  unfreezeWhy: string;
+  /** The head kinds 'auto' chooses between (VGG16: the recipe's flatten head only). */
+  heads: HeadKind[];
 }
+
+/** VGG16 as the recipe has it: its flatten head, block5 trained in stage 2. */
+const VGG16_DEFAULTS = { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] } satisfies Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy' | 'heads'>;
 
 const MB = 1024 * 1024;
 const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
@@ -65,12 +73,12 @@ async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseConte
     preprocessing: preprocessingFor(ctx, 'caffe'),
     inputSize: ctx.inputSize,
     identity: `sha256:${sha256}`,
-    unfreezeFrom: 15,
+    ...VGG16_DEFAULTS,
   };
 }
 
 /** A TF.js layers model from model.json and its shards (as listed in its weights manifest), in memory. */
-async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<tf.LayersModel> {
+async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<{ model: tf.LayersModel; json: tf.io.ModelJSON }> {
   const json = JSON.parse(await files[0]!.blob.text()) as tf.io.ModelJSON;
   const shards = json.weightsManifest.flatMap((group) => group.paths);
   const data = await Promise.all(
@@ -81,9 +89,10 @@ async function layersModelOf(url: string, files: { name: string; blob: Blob }[])
     }),
   );
   try {
-    return await tf.loadLayersModel(
+    const model = await tf.loadLayersModel(
       tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: tf.io.concatenateArrayBuffers(data) }),
     );
+    return { model, json };
   } catch (error) {
     throw new WeightsError(`${url} is not a loadable TF.js layers model: ${(error as Error).message}`);
   }
@@ -100,9 +109,23 @@ async function tfjsFiles(url: string, ctx: BaseContext): Promise<{ files: { name
   return { files: [{ name: fileName(url), blob: fresh!.blob }, ...shards], sha256: fresh!.sha256, cached: false };
 }
 
+/** The preprocessing a model exported by this toolkit says it was trained with (its metadata), if it is one. */
+function exportedPreprocessing(json: tf.io.ModelJSON): Preprocessing | null {
+  const value = json.convertedBy === 'finetune-trainer' ? json.userDefinedMetadata?.['preprocessing'] : undefined;
+  return value === 'caffe' || value === 'tf' || value === 'unit' ? value : null;
+}
+
+/** Stage 2's default start on a TF.js base: the registry's, VGG16's block5 in a model of ours, else its last block. */
+export function tfjsUnfreeze(model: tf.LayersModel, known: KnownBackbone | undefined, layer: string): Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy'> {
+  if (known) return { unfreezeFrom: known.unfreezeFrom, unfreezeWhy: `${known.unfreezeFrom}, ${known.name}'s default` };
+  if (model.layers.some((l) => l.name === 'block5_conv1')) return { unfreezeFrom: 'block5_conv1', unfreezeWhy: "block5_conv1, VGG16's block 5 as in the recipe" };
+  const block = lastBlockStart(model);
+  return block ? { unfreezeFrom: block.name, unfreezeWhy: `${block.name} (index ${block.index}), ${block.why}` } : { unfreezeFrom: layer, unfreezeWhy: `${layer}: the base has no weights` };
+}
+
 /** A TF.js layers model (model.json first in `files`) cut at `layer`, as a base. */
 async function tfjsBase(url: string, layer: string, files: { name: string; blob: Blob }[], sha256: string, ctx: BaseContext): Promise<LoadedBase> {
-  const full = await layersModelOf(url, files);
+  const { model: full, json } = await layersModelOf(url, files);
   const cut = full.layers.find((l) => l.name === layer);
   if (!cut) {
     full.dispose();
@@ -113,17 +136,20 @@ async function tfjsBase(url: string, layer: string, files: { name: string; blob:
   const [, height, width] = full.inputs[0]!.shape;
   if (height && width && height !== width) throw new WeightsError(`${url} takes ${height}x${width} images; only square inputs are supported`);
   const known = knownBackbone(url);
-  if (ctx.preprocessing === 'auto' && !known) {
+  const ours = exportedPreprocessing(json);
+  if (ctx.preprocessing === 'auto' && !known && !ours) {
     model.dispose();
     throw new ConfigError(`${url} is not a backbone this tool knows: say which preprocessing it expects (preprocessing caffe, tf or unit)`);
   }
+  const name = known?.name ?? (ours ? 'a model exported by finetune-trainer' : 'TF.js layers model');
   return {
     model,
-    label: `${known?.name ?? 'TF.js layers model'} from ${url}, cut at ${layer} (sha256 ${sha256.slice(0, 12)})`,
-    preprocessing: preprocessingFor(ctx, known?.preprocessing ?? 'unit'),
+    label: `${name} from ${url}, cut at ${layer} (sha256 ${sha256.slice(0, 12)})`,
+    preprocessing: preprocessingFor(ctx, known?.preprocessing ?? ours ?? 'unit'),
     inputSize: height ?? ctx.inputSize,
     identity: `sha256:${sha256}`,
-    unfreezeFrom: known?.unfreezeFrom ?? layer,
+    ...tfjsUnfreeze(model, known, layer),
+    heads: headKindsFor(model),
   };
 }
 
@@ -141,7 +167,7 @@ export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<Lo
         preprocessing: preprocessingFor(ctx, 'unit'),
         inputSize: ctx.inputSize,
         identity: `random:${ctx.seed}`,
-        unfreezeFrom: 15,
+        ...VGG16_DEFAULTS,
       };
     case 'cached': {
       const key = `cached:${source.sha256}`;
@@ -184,7 +210,7 @@ export async function cachePickedWeights(db: FinetuneStore, files: { name: strin
   const hash = await sha256(main.blob);
   if (json) {
     const ordered = [json, ...files.filter((f) => f !== json)];
-    (await layersModelOf(json.name, ordered)).dispose();
+    (await layersModelOf(json.name, ordered)).model.dispose();
     await putCachedBase(db, { key: `cached:${hash}`, kind: 'tfjs', files: ordered, sha256: hash, bytes: files.reduce((n, f) => n + f.blob.size, 0), addedAt: Date.now() });
   } else {
     const model = buildVgg16({ inputSize: 32, init: 'zeros' });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EffectiveConfig, EpochMetrics, StageResult } from '../protocol';
+import type { EffectiveConfig, EpochMetrics, EpochScore, StageResult, StageSettings } from '../protocol';
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
@@ -33,8 +33,28 @@ export interface EncodedWeights {
   data: ArrayBuffer;
 }
 
+/** The random streams' states where a stage started: a restart after divergence starts from them again. */
+export interface StreamStates {
+  shuffle: number;
+  augment: number;
+  dropout: number[];
+}
+
+/** The best epoch so far, with its weights ('current': those of `weights`; 'start': the stage's starting ones). */
+export type BestCheckpoint = EpochScore & { weights: EncodedWeights | 'current' | 'start' };
+
+/** What the stage in progress settled on and has found, beyond the cursor. */
+export interface StageProgress {
+  settings: StageSettings;
+  startStreams: StreamStates;
+  best: BestCheckpoint | null;
+}
+
+export const CHECKPOINT_FORMAT = 2;
+
 export interface Checkpoint {
-  format: 1;
+  /** 1: before rate searches, validation slices and best epochs (upgraded on load, see resume.ts). */
+  format: 1 | 2;
   createdAt: number;
   /** The settings the run trained with, resolved (a number for batchSize, even if 'auto' was asked). */
   config: EffectiveConfig;
@@ -55,6 +75,10 @@ export interface Checkpoint {
   weights: EncodedWeights;
   /** The optimizer of the stage in progress (RMSprop/SGD slots and iteration count); null between stages. */
   optimizer: EncodedWeights | null;
+  /** The stage in progress (null between stages). */
+  progress: StageProgress | null;
+  /** The head stage 1 kept, once stage 1 is done: stage 2's start (with the base), and its fallback. */
+  stage1Head: EncodedWeights | null;
 }
 
 /** Where checkpoints go: IndexedDB in a browser tab, files through the local server for the command line. */
@@ -65,8 +89,14 @@ export interface CheckpointSink {
   save(checkpoint: Checkpoint): Promise<void>;
 }
 
+/** The encoded parts of a checkpoint besides its header, in the order a packed file holds them. */
+function blobsOf(c: Checkpoint): EncodedWeights[] {
+  const best = c.progress?.best?.weights;
+  return [c.weights, ...(c.optimizer ? [c.optimizer] : []), ...(best && typeof best === 'object' ? [best] : []), ...(c.stage1Head ? [c.stage1Head] : [])];
+}
+
 export function checkpointBytes(c: Checkpoint): number {
-  return c.weights.data.byteLength + (c.optimizer?.data.byteLength ?? 0);
+  return blobsOf(c).reduce((n, w) => n + w.data.byteLength, 0);
 }
 
 async function encode(named: NamedTensor[]): Promise<EncodedWeights> {
@@ -80,26 +110,50 @@ async function encode(named: NamedTensor[]): Promise<EncodedWeights> {
  */
 const weightKey = (layer: tf.layers.Layer, index: number): string => `${layer.name}#${index}`;
 
+/** The weights of these layers, or of values standing for them (one tensor per weight, in layer order). */
+export function encodeLayerWeights(layers: readonly tf.layers.Layer[], values?: readonly tf.Tensor[]): Promise<EncodedWeights> {
+  let next = 0;
+  return encode(layers.flatMap((layer) => layer.weights.map((w, i) => ({ name: weightKey(layer, i), tensor: values ? values[next++]! : w.read() }))));
+}
+
 /** The weights of the layers from `fromLayer` on. */
 export function encodeModelWeights(model: tf.LayersModel, fromLayer = 0): Promise<EncodedWeights> {
-  return encode(model.layers.slice(fromLayer).flatMap((layer) => layer.weights.map((w, i) => ({ name: weightKey(layer, i), tensor: w.read() }))));
+  return encodeLayerWeights(model.layers.slice(fromLayer));
+}
+
+/** The encoded values of these layers' weights as tensors, in layer order (the caller owns them). */
+export function decodeLayerWeights(layers: readonly tf.layers.Layer[], encoded: EncodedWeights): tf.Tensor[] {
+  const decoded = tf.io.decodeWeights(encoded.data, encoded.specs);
+  const wanted = new Set<tf.Tensor>();
+  try {
+    return layers.flatMap((layer) =>
+      layer.weights.map((w, i) => {
+        const value = decoded[weightKey(layer, i)];
+        if (!value) throw new Error(`the checkpoint has no weight ${w.name} (${weightKey(layer, i)})`);
+        wanted.add(value);
+        return value;
+      }),
+    );
+  } finally {
+    tf.dispose(Object.values(decoded).filter((t) => !wanted.has(t)));
+  }
+}
+
+/** Sets these layers' weights to `values` (one tensor per weight, in layer order). */
+export function setLayerWeights(layers: readonly tf.layers.Layer[], values: readonly tf.Tensor[]): void {
+  let next = 0;
+  for (const layer of layers) layer.setWeights(layer.weights.map(() => values[next++]!));
 }
 
 /** Overwrites the layers from `fromLayer` on with the checkpoint's values; every one of them must be there. */
 export function restoreModelWeights(model: tf.LayersModel, encoded: EncodedWeights, fromLayer = 0): void {
-  const decoded = tf.io.decodeWeights(encoded.data, encoded.specs);
+  const layers = model.layers.slice(fromLayer);
+  let values: tf.Tensor[] = [];
   try {
-    for (const layer of model.layers.slice(fromLayer)) {
-      layer.setWeights(
-        layer.weights.map((w, i) => {
-          const value = decoded[weightKey(layer, i)];
-          if (!value) throw new Error(`the checkpoint has no weight ${w.name} (${weightKey(layer, i)})`);
-          return value;
-        }),
-      );
-    }
+    values = decodeLayerWeights(layers, encoded);
+    setLayerWeights(layers, values);
   } finally {
-    tf.dispose(Object.values(decoded));
+    tf.dispose(values);
   }
 }
 
@@ -123,13 +177,24 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, encoded: Encoded
 
 const MAGIC = 0x4b434654; // 'FTCK'
 
-/** One binary file: magic, header length, JSON header, model weights, optimizer weights. */
+/** An encoded part as the packed header describes it: its specs and byte count; its bytes follow the header. */
+interface PackedPart {
+  specs: tf.io.WeightsManifestEntry[];
+  bytes: number;
+}
+
+const packed = (w: EncodedWeights): PackedPart => ({ specs: w.specs, bytes: w.data.byteLength });
+
+/** One binary file: magic, header length, JSON header, then the weights, optimizer, best and stage-1 head bytes. */
 export function packCheckpoint(c: Checkpoint): ArrayBuffer {
+  const best = c.progress?.best;
   const header = new TextEncoder().encode(
     JSON.stringify({
       ...c,
-      weights: { specs: c.weights.specs, bytes: c.weights.data.byteLength },
-      optimizer: c.optimizer && { specs: c.optimizer.specs, bytes: c.optimizer.data.byteLength },
+      weights: packed(c.weights),
+      optimizer: c.optimizer && packed(c.optimizer),
+      progress: c.progress && { ...c.progress, best: best && { ...best, weights: typeof best.weights === 'object' ? packed(best.weights) : best.weights } },
+      stage1Head: c.stage1Head && packed(c.stage1Head),
     }),
   );
   const out = new Uint8Array(8 + header.byteLength + checkpointBytes(c));
@@ -137,8 +202,11 @@ export function packCheckpoint(c: Checkpoint): ArrayBuffer {
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, header.byteLength, true);
   out.set(header, 8);
-  out.set(new Uint8Array(c.weights.data), 8 + header.byteLength);
-  if (c.optimizer) out.set(new Uint8Array(c.optimizer.data), 8 + header.byteLength + c.weights.data.byteLength);
+  let at = 8 + header.byteLength;
+  for (const part of blobsOf(c)) {
+    out.set(new Uint8Array(part.data), at);
+    at += part.data.byteLength;
+  }
   return out.buffer;
 }
 
@@ -146,17 +214,26 @@ export function unpackCheckpoint(buffer: ArrayBuffer): Checkpoint {
   const view = new DataView(buffer);
   if (buffer.byteLength < 8 || view.getUint32(0, true) !== MAGIC) throw new Error('not a finetune-trainer checkpoint');
   const headerLength = view.getUint32(4, true);
-  type Header = Omit<Checkpoint, 'weights' | 'optimizer'> & {
-    weights: { specs: tf.io.WeightsManifestEntry[]; bytes: number };
-    optimizer: { specs: tf.io.WeightsManifestEntry[]; bytes: number } | null;
+  type Header = Omit<Checkpoint, 'weights' | 'optimizer' | 'progress' | 'stage1Head'> & {
+    weights: PackedPart;
+    optimizer: PackedPart | null;
+    progress?: (Omit<StageProgress, 'best'> & { best: (EpochScore & { weights: PackedPart | 'current' | 'start' }) | null }) | null;
+    stage1Head?: PackedPart | null;
   };
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength))) as Header;
-  const start = 8 + headerLength;
-  const end = start + header.weights.bytes + (header.optimizer?.bytes ?? 0);
-  if (end !== buffer.byteLength) throw new Error(`checkpoint is truncated or padded: ${buffer.byteLength} bytes, expected ${end}`);
-  return {
-    ...header,
-    weights: { specs: header.weights.specs, data: buffer.slice(start, start + header.weights.bytes) },
-    optimizer: header.optimizer && { specs: header.optimizer.specs, data: buffer.slice(start + header.weights.bytes, end) },
+  let at = 8 + headerLength;
+  const take = (part: PackedPart): EncodedWeights => {
+    const data = buffer.slice(at, at + part.bytes);
+    at += part.bytes;
+    return { specs: part.specs, data };
   };
+  const bestPart = header.progress?.best?.weights;
+  const expected = [header.weights, header.optimizer, typeof bestPart === 'object' ? bestPart : null, header.stage1Head ?? null].reduce((n, p) => n + (p?.bytes ?? 0), at);
+  if (expected !== buffer.byteLength) throw new Error(`checkpoint is truncated or padded: ${buffer.byteLength} bytes, expected ${expected}`);
+  const weights = take(header.weights);
+  const optimizer = header.optimizer ? take(header.optimizer) : null;
+  const best = header.progress?.best;
+  const progress = header.progress ? { ...header.progress, best: best ? { ...best, weights: typeof best.weights === 'object' ? take(best.weights) : best.weights } : null } : null;
+  const stage1Head = header.stage1Head ? take(header.stage1Head) : null;
+  return { ...header, weights, optimizer, progress, stage1Head };
 }

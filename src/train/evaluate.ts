@@ -4,6 +4,8 @@ import type { Batch } from '../data/batches';
 export interface Evaluation {
   loss: number;
   accuracy: number;
+  /** Each evaluated image's cross-entropy, in the order of `indices`: what a paired comparison needs. */
+  losses: Float32Array;
   /** Predicted class per evaluated image, in the order of `indices`. */
   predicted: Int32Array;
   truth: Int32Array;
@@ -18,17 +20,17 @@ export async function evaluate(
   labels: Int32Array,
 ): Promise<Evaluation> {
   // Per-batch results stay on the device and are read once at the end: one wait instead of two a batch.
-  const losses: tf.Scalar[] = [];
+  const losses: tf.Tensor1D[] = [];
   const argmaxes: tf.Tensor1D[] = [];
   try {
     for (let start = 0; start < indices.length; start += batchSize) {
       const { xs, ys } = await batchOf(indices.slice(start, start + batchSize));
-      const [lossTotal, argmax] = tf.tidy(() => {
+      const [loss, argmax] = tf.tidy(() => {
         const probs = model.predict(xs) as tf.Tensor2D;
-        return [tf.sum(tf.metrics.categoricalCrossentropy(ys, probs)), tf.argMax(probs, 1)] as const;
+        return [tf.metrics.categoricalCrossentropy(ys, probs), tf.argMax(probs, 1)] as const;
       });
       tf.dispose([xs, ys]);
-      losses.push(lossTotal as tf.Scalar);
+      losses.push(loss as tf.Tensor1D);
       argmaxes.push(argmax as tf.Tensor1D);
     }
     const [lossValues, predicted] = await readAll(losses, argmaxes);
@@ -38,9 +40,9 @@ export async function evaluate(
   }
 }
 
-async function readAll(losses: tf.Scalar[], argmaxes: tf.Tensor1D[]): Promise<[Float32Array, Int32Array]> {
+async function readAll(losses: tf.Tensor1D[], argmaxes: tf.Tensor1D[]): Promise<[Float32Array, Int32Array]> {
   if (!losses.length) return [new Float32Array(0), new Int32Array(0)];
-  const [stackedLosses, allPredicted] = [tf.stack(losses), tf.concat(argmaxes)];
+  const [stackedLosses, allPredicted] = [tf.concat(losses), tf.concat(argmaxes)];
   try {
     return [(await stackedLosses.data()) as Float32Array, (await allPredicted.data()) as Int32Array];
   } finally {
@@ -54,5 +56,5 @@ function scored(lossValues: Float32Array, predicted: Int32Array, indices: readon
   const truth = Int32Array.from(indices, (i) => labels[i]!);
   const correct = predicted.reduce((n, p, i) => n + (p === truth[i] ? 1 : 0), 0);
   const n = Math.max(1, indices.length);
-  return { loss: lossSum / n, accuracy: correct / n, predicted, truth };
+  return { loss: lossSum / n, accuracy: correct / n, losses: lossValues, predicted, truth };
 }

@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { makeBatch, oneHotTensor } from '../data/batches';
 import type { PixelDataset } from '../data/load';
 import { deriveSeed } from '../rng';
-import type { Preprocessing } from '../protocol';
+import type { Preprocessing, StageResult } from '../protocol';
 import { yieldToEventLoop } from './control';
+import { prefixModel } from './frozen-cache';
+import { scoreHeldOut, type StageContext } from './stage';
 
 // The recipe's neighbour: run the frozen base once, pool its output, and fit a softmax (multinomial
 // logistic) regression on the pooled features. Stage 1 at a fraction of the cost, and the baseline
@@ -79,4 +81,34 @@ export function featureClassifier(base: tf.LayersModel, logistic: tf.Sequential)
   const out = head.apply(x) as tf.SymbolicTensor;
   head.setWeights(dense.getWeights());
   return tf.model({ inputs: base.inputs, outputs: out, name: 'features' });
+}
+
+/**
+ * The baseline: the frozen base (the layers before `headStart`) over every training and test image, a
+ * regression fitted on the pooled features, the test split scored; returns the result and the model
+ * (base + pooling + regression) that export() writes.
+ */
+export async function runFeatureBaseline(ctx: StageContext, headStart: number, settings: Partial<LogisticSettings> = {}): Promise<{ result: StageResult; model: tf.LayersModel }> {
+  const { model, data, split, config, emit } = ctx;
+  const started = performance.now();
+  const base = prefixModel(model, headStart);
+  // The baseline has no epochs to pick between: it fits on every training image, validation slice included.
+  const train = [...split.train, ...split.validation].sort((a, b) => a - b);
+  emit({ type: 'info', message: `extracting features of ${train.length + split.test.length} images with the frozen base...` });
+  const trainFeatures = await pooledFeatures(base, data, train, config.batchSize, config.preprocessing);
+  const test = split.test.length ? await pooledFeatures(base, data, split.test, config.batchSize, config.preprocessing) : null;
+  const labels = (indices: number[]): number[] => indices.map((i) => data.labels[i]!);
+  emit({ type: 'info', message: `training logistic regression on ${trainFeatures.shape[0]} x ${trainFeatures.shape[1]} features...` });
+  const logistic = await fitLogistic(trainFeatures, labels(train), data.classes.length, { ...LOGISTIC_DEFAULTS, seed: config.seed, ...settings });
+  const settled = { learningRate: LOGISTIC_DEFAULTS.learningRate, head: 'gap' as const, restarts: 0, search: null };
+  let result: StageResult = { stage: 1, history: [], settings: settled, best: null, stoppedEarly: null, report: null, confusion: null, misclassified: [], trainableFrom: headStart };
+  if (test) {
+    const predicted = tf.tidy(() => (logistic.predict(test) as tf.Tensor).argMax(1).dataSync() as Int32Array);
+    result = { ...result, ...scoreHeldOut({ truth: labels(split.test), predicted }, split.test, data) };
+  }
+  const classifier = featureClassifier(base, logistic);
+  emit({ type: 'features-end', result, classes: data.classes, features: trainFeatures.shape[1], seconds: (performance.now() - started) / 1000 });
+  tf.dispose([trainFeatures, ...(test ? [test] : [])]);
+  logistic.dispose();
+  return { result, model: classifier };
 }

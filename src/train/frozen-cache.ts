@@ -9,7 +9,8 @@ import type { StageContext } from './stage';
 // over the plain view and `views` augmented views of each training image (drawn from the seed, so a
 // resumed run rebuilds the same cache) and over each held-out image. Training then runs only the layers
 // above them, on the stored outputs; each epoch feeds every image one of its views, chosen from
-// (seed, stage, epoch, image) alone, so no extra state needs a checkpoint.
+// (seed, stage, epoch, image) alone, so no extra state needs a checkpoint. Held-out images (validation
+// and test) are stored in their plain view only.
 
 /** The outputs of the layer before the first trained one. */
 export interface FrozenCache {
@@ -20,10 +21,11 @@ export interface FrozenCache {
   length: number;
   /** Per view, the outputs of the training images in split order (emptied once they live on the GPU). */
   train: Float32Array[];
-  test: Float32Array;
+  /** The held-out images' (validation, then test). */
+  held: Float32Array;
   /** The same outputs as tensors on the backend: train [views * images, ...shape], then the held-out ones. */
-  onDevice: { train: tf.Tensor; test: tf.Tensor } | null;
-  /** An image's row in `train` or `test`. */
+  onDevice: { train: tf.Tensor; held: tf.Tensor } | null;
+  /** An image's row in `train` or `held`. */
   rowOf: Map<number, number>;
   trainImages: number;
   bytes: number;
@@ -39,15 +41,15 @@ export function moveToDevice(cache: FrozenCache): void {
   cache.train.forEach((view, v) => all.set(view, v * cache.trainImages * cache.length));
   cache.onDevice = {
     train: tf.tensor(all, [cache.views * cache.trainImages, ...cache.shape]),
-    test: tf.tensor(cache.test, [cache.test.length / cache.length, ...cache.shape]),
+    held: tf.tensor(cache.held, [cache.held.length / cache.length, ...cache.shape]),
   };
   cache.train = [];
-  cache.test = new Float32Array(0);
+  cache.held = new Float32Array(0);
 }
 
 /** Frees what the cache holds on the backend. */
 export function disposeCache(cache: FrozenCache): void {
-  if (cache.onDevice) tf.dispose([cache.onDevice.train, cache.onDevice.test]);
+  if (cache.onDevice) tf.dispose([cache.onDevice.train, cache.onDevice.held]);
   cache.onDevice = null;
 }
 
@@ -95,8 +97,8 @@ export function throughFrozen(prefix: tf.LayersModel, batch: Batch): Batch {
 }
 
 /** Views the budget allows: `wanted` augmented ones, fewer if they do not fit, null if not even one does. */
-export function viewsWithin(bytesPerImage: number, trainImages: number, testImages: number, wanted: number, budgetBytes: number): number | null {
-  const fits = Math.floor((budgetBytes / bytesPerImage - testImages) / trainImages) - 1;
+export function viewsWithin(bytesPerImage: number, trainImages: number, heldImages: number, wanted: number, budgetBytes: number): number | null {
+  const fits = Math.floor((budgetBytes / bytesPerImage - heldImages) / trainImages) - 1;
   if (wanted === 0) return fits >= 0 ? 0 : null;
   return fits >= 1 ? Math.min(wanted, fits) : null;
 }
@@ -130,7 +132,8 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
   const views = 1 + (config.augment ? options.views : 0);
   const rng = streamFor(config.seed, `cache/${stage}`);
   const augment = config.augment ? { config: config.augment, rng } : undefined;
-  const total = views * split.train.length + split.test.length;
+  const held = [...split.validation, ...split.test];
+  const total = views * split.train.length + held.length;
   let done = 0;
   const fill = async (indices: readonly number[], target: Float32Array, augmented: boolean): Promise<void> => {
     for (let start = 0; start < indices.length; start += config.batchSize) {
@@ -142,13 +145,13 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
     }
   };
   const train = Array.from({ length: views }, () => new Float32Array(split.train.length * length));
-  const test = new Float32Array(split.test.length * length);
+  const heldOutputs = new Float32Array(held.length * length);
   for (const [view, target] of train.entries()) await fill(split.train, target, view > 0);
-  await fill(split.test, test, false);
+  await fill(held, heldOutputs, false);
   const rowOf = new Map<number, number>();
   split.train.forEach((image, row) => rowOf.set(image, row));
-  split.test.forEach((image, row) => rowOf.set(image, row));
-  return { views, shape, length, train, test, onDevice: null, rowOf, trainImages: split.train.length, bytes: (train.length * train[0]!.length + test.length) * 4 };
+  held.forEach((image, row) => rowOf.set(image, row));
+  return { views, shape, length, train, held: heldOutputs, onDevice: null, rowOf, trainImages: split.train.length, bytes: (train.length * train[0]!.length + heldOutputs.length) * 4 };
 }
 
 /** The view an image is fed in an epoch: a pure function of the seed, so resuming needs no state. */
@@ -156,19 +159,19 @@ export function viewOf(seed: number, stage: 1 | 2, epoch: number, image: number,
   return views === 1 ? 0 : deriveSeed(seed, `view/${stage}/${epoch}/${image}`) % views;
 }
 
-/** A batch of stored outputs: each training image's view for this epoch, or the held-out images. */
+/** A batch of stored outputs: each training image's view for this epoch, or held-out images (pick null). */
 export function cachedBatch(cache: FrozenCache, labels: Int32Array, classes: number, indices: readonly number[], pick: { seed: number; stage: 1 | 2; epoch: number } | null): Batch {
   const ys = oneHotTensor(Array.from(indices, (i) => labels[i]!), classes);
   const viewAt = (image: number): number => (pick ? viewOf(pick.seed, pick.stage, pick.epoch, image, cache.views) : 0);
   if (cache.onDevice) {
-    const { train, test } = cache.onDevice;
+    const { train, held } = cache.onDevice;
     const rows = Int32Array.from(indices, (image) => viewAt(image) * cache.trainImages + cache.rowOf.get(image)!);
-    return { xs: tf.tidy(() => tf.gather(pick ? train : test, tf.tensor1d(rows, 'int32'))), ys };
+    return { xs: tf.tidy(() => tf.gather(pick ? train : held, tf.tensor1d(rows, 'int32'))), ys };
   }
   const values = new Float32Array(indices.length * cache.length);
   indices.forEach((image, i) => {
     const row = cache.rowOf.get(image)!;
-    const source = pick ? cache.train[viewAt(image)]! : cache.test;
+    const source = pick ? cache.train[viewAt(image)]! : cache.held;
     values.set(source.subarray(row * cache.length, (row + 1) * cache.length), i * cache.length);
   });
   return { xs: tf.tensor(values, [indices.length, ...cache.shape]), ys };

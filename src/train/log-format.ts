@@ -1,5 +1,7 @@
-import type { EpochMetrics, StageResult, TrainEvent } from '../protocol';
+import type { EpochMetrics, RateSearch, SearchTrial, StageResult, TrainEvent } from '../protocol';
 import { formatConfusion, formatReport } from './metrics';
+import { MAX_RESTARTS } from './divergence';
+import { formatRate } from './rate-search';
 
 /** How often the recipe logs decoding progress. */
 export const PROCESSED_EVERY = 500;
@@ -24,6 +26,27 @@ const STAGE_INTRO = {
   2: ['[INFO] re-compiling model...', '[INFO] fine-tuning model...'],
 } as const;
 const STAGE_OUTRO = { 1: '[INFO] evaluating after initialization...', 2: '[INFO] evaluating after fine-tuning...' } as const;
+
+/** A trial's score in a few characters: its validation loss, its training loss without validation, or 'diverged'. */
+function trialScore(t: SearchTrial): string {
+  if (t.diverged) return 'diverged';
+  return t.valLoss !== null ? t.valLoss.toFixed(4) : (t.loss?.toFixed(4) ?? '?');
+}
+
+/** `stage 1: lr 1e-4 chosen (tried 1e-3: diverged, 3e-4: 0.7100, 1e-4: 0.4400; val_loss on 135 validation images, ...)`. */
+export function describeSearch(stage: 1 | 2, search: RateSearch, chosen: SearchTrial): string {
+  const heads = [...new Set(search.trials.map((t) => t.head))];
+  const tried = heads
+    .map((head) => {
+      const rates = search.trials.filter((t) => t.head === head).map((t) => `${formatRate(t.learningRate)}: ${trialScore(t)}`);
+      return `${heads.length > 1 ? `${head} head ` : ''}${rates.join(', ')}`;
+    })
+    .join('; ');
+  const on = search.validationImages ? `val_loss on ${search.validationImages} validation images` : `training loss (no validation images)`;
+  const what = heads.length > 1 ? `${chosen.head} head, lr ${formatRate(chosen.learningRate)}` : `lr ${formatRate(chosen.learningRate)}`;
+  const each = `${search.epochs} epoch${search.epochs === 1 ? '' : 's'} each on ${search.trainImages} images`;
+  return `stage ${stage}: ${what} chosen (tried ${tried}; ${on}, lower by more than its standard error to count, ${each}, ${Math.round(search.seconds)}s)`;
+}
 
 function reportLines(intro: string, result: StageResult, classes: string[]): string[] {
   if (!result.report || !result.confusion) return [intro, '[INFO] no test images held out: no report'];
@@ -53,7 +76,7 @@ export function formatEvent(event: TrainEvent): string[] {
     case 'dataset':
       return [
         `[INFO] ${event.classes.length} classes: ${event.classes.map((c, i) => `${c} (${event.counts[i]})`).join(', ')}`,
-        `[INFO] split: ${event.train} train / ${event.test} test (stratified)` + (event.skipped ? `; ${event.skipped} file(s) skipped` : ''),
+        `[INFO] split: ${event.train} train / ${event.validation} validation / ${event.test} test (stratified)` + (event.skipped ? `; ${event.skipped} file(s) skipped` : ''),
       ];
     case 'stage-start':
       return [
@@ -82,8 +105,20 @@ export function formatEvent(event: TrainEvent): string[] {
       return [`[INFO] resuming from ${event.from}: ${event.where}`];
     case 'fault':
       return [`[WARN] ${event.kind}: ${event.message}; ${event.action}`];
+    case 'search-trial': {
+      const t = event.trial;
+      const score = t.valAcc !== null ? `val_acc ${t.valAcc.toFixed(4)}, val_loss ${t.valLoss!.toFixed(4)}` : 'no validation images';
+      const loss = t.loss === null ? 'no epoch finished' : `loss ${t.loss.toFixed(4)}`;
+      const what = event.stage === 1 ? `${t.head} head, lr` : 'lr';
+      return [`[INFO] stage ${event.stage} search: ${what} ${formatRate(t.learningRate)}: ${t.diverged ? `diverged (${loss})` : `${score} (best of ${event.epochs} epochs; ${loss})`}`];
+    }
+    case 'search':
+      return [`[INFO] ${describeSearch(event.stage, event.search, event.chosen)}`];
+    case 'stage-restart':
+      return [`[WARN] stage ${event.stage} diverged (${event.reason}): restarting it from its start at lr ${formatRate(event.learningRate)} (restart ${event.restarts} of at most ${MAX_RESTARTS})`];
     case 'batch':
     case 'cache-progress':
+    case 'search-progress':
       return [];
   }
 }

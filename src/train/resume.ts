@@ -1,9 +1,14 @@
 import { RECIPE_DEFAULTS, type TrainConfigInput } from '../config';
 import type { PixelDataset } from '../data/load';
-import type { TrainConfig } from '../protocol';
-import type { Checkpoint } from './checkpoint';
+import type { StageResult, TrainConfig } from '../protocol';
+import type * as tf from '@tensorflow/tfjs';
+import { layerIndex } from '../model/layers';
+import { copyWeights } from './best-weights';
+import { restoreModelWeights, type Checkpoint, type EncodedWeights, type StageProgress } from './checkpoint';
+import type { StageContext } from './stage';
+import { setStreamStates } from './stage-settings';
+import type { LoopPosition } from './epochs';
 import { rebatched } from './recovery';
-import type { StageResume } from './stage';
 
 // What a session takes from a checkpoint: its settings (with what may change on resume), its cursor,
 // and the identity of the data it was trained on.
@@ -17,13 +22,30 @@ export function datasetKey(data: PixelDataset): string {
 }
 
 /**
+ * A checkpoint written before rate searches (format 1) continues as it ran: its rates as given, the
+ * flatten head, no validation slice (it trained on every training image), no early stopping, and
+ * BatchNormalization in TF.js' training mode; one from before the frozen-layer cache, without a cache.
+ */
+function upgradedConfig(checkpoint: Checkpoint): TrainConfig {
+  const stored = checkpoint.config as Partial<TrainConfig> & Checkpoint['config'];
+  const before = checkpoint.format === 1;
+  return {
+    ...stored,
+    headKind: stored.headKind ?? 'flatten',
+    validationFraction: stored.validationFraction ?? (before ? 0 : RECIPE_DEFAULTS.validationFraction),
+    patience: stored.patience === undefined ? (before ? null : RECIPE_DEFAULTS.patience) : stored.patience,
+    bnTrain: stored.bnTrain ?? before,
+    cache: stored.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB },
+  };
+}
+
+/**
  * The checkpoint's settings, with the caller's backend (which changes speed, not the recipe) and the
  * caller's address for the weights (a command line serves them from a new port each run; the base's
  * content hash, checked on resume, is what must match).
  */
 export function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
-  // A checkpoint from before the frozen-layer cache continues as it ran: without one.
-  const config = { ...checkpoint.config, cache: checkpoint.config.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB } };
+  const config = upgradedConfig(checkpoint);
   // Where decoded pixels live changes memory, not results.
   config.pixelBudgetMB = input.pixelBudgetMB ?? checkpoint.config.pixelBudgetMB ?? RECIPE_DEFAULTS.pixelBudgetMB;
   if (input.backend) config.backend = input.backend;
@@ -32,14 +54,63 @@ export function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): 
   return config;
 }
 
-export function resumeOf({ cursor, history, optimizer, config }: Checkpoint, batchSize: number): StageResume | null {
-  if (cursor.done) return null;
+/** Where the stage in progress stands, as the stage loop picks it up. */
+export type CheckpointResume = LoopPosition & { optimizer: EncodedWeights | null; progress: StageProgress };
+
+/**
+ * Where the stage in progress stands, or null when no stage is in progress: both are done, or the
+ * checkpoint was written between the stages (the next one then starts afresh, its search included).
+ */
+export function resumeOf(checkpoint: Checkpoint, batchSize: number): CheckpointResume | null {
+  const { cursor, history, optimizer, config } = checkpoint;
+  if (cursor.done || (checkpoint.format !== 1 && !checkpoint.progress)) return null;
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
-  const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer };
+  // Format 1 had no record of the stage's settings: its rate as configured, no restarts, no best epoch yet.
+  const stageConfig = stage === 1 ? config.head : config.finetune;
+  const progress: StageProgress = checkpoint.progress ?? {
+    settings: { learningRate: stageConfig.learningRate as number, head: 'flatten', restarts: 0, search: null },
+    startStreams: { shuffle: rng.shuffleAtEpochStart, augment: rng.augment, dropout: rng.dropout },
+    best: null,
+  };
+  const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer, progress };
   return rebatched(position, config.batchSize, batchSize);
 }
 
 /** Where a checkpoint stands, in words. */
 export function describeCursor(c: Checkpoint['cursor']): string {
   return c.done ? 'both stages finished' : `stage ${c.stage}, epoch ${c.epoch}, batch ${c.step}`;
+}
+
+/** The finished stages of a checkpoint, with what format 1 did not record: the rate as configured, no best epoch. */
+export function resumedStages(checkpoint: Checkpoint): StageResult[] {
+  return checkpoint.stages.map((s: Partial<StageResult> & Omit<StageResult, 'settings' | 'best' | 'stoppedEarly'>) => ({
+    ...s,
+    settings: s.settings ?? { learningRate: (s.stage === 1 ? checkpoint.config.head : checkpoint.config.finetune).learningRate as number, head: 'flatten', restarts: 0, search: null },
+    best: s.best ?? null,
+    stoppedEarly: s.stoppedEarly ?? null,
+  }));
+}
+
+/**
+ * Sets a freshly built run (the base, and stage 1's starting head) to where the checkpoint stands, and
+ * returns the weights the stage in progress started from (a restart after divergence goes back to them):
+ * stage 1's are the fresh head's; stage 2's are the base with the head stage 1 kept. A format-1
+ * checkpoint did not keep that head, so its stage 2 restarts from where it resumed.
+ */
+export function restoreCheckpoint(ctx: StageContext, checkpoint: Checkpoint, resume: CheckpointResume | null, headStart: number): tf.Tensor[] {
+  const { model } = ctx;
+  const trained = resume ? model.layers.slice(layerIndex(model, resume.stage === 1 ? headStart : ctx.config.unfreezeFrom)) : [];
+  if (resume?.stage === 2 && checkpoint.stage1Head) restoreModelWeights(model, checkpoint.stage1Head, headStart);
+  const knownStart = resume?.stage === 1 || checkpoint.stage1Head !== null;
+  const startWeights = knownStart ? copyWeights(trained) : [];
+  restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
+  const { rng } = checkpoint.cursor;
+  setStreamStates(ctx, { shuffle: rng.shuffleAtEpochStart, augment: rng.augment, dropout: rng.dropout });
+  return knownStart ? startWeights : copyWeights(trained);
+}
+
+/** The head stage 1 kept, where the checkpoint has it (a format-1 one between the stages holds it as its weights). */
+export function stage1HeadOf(checkpoint: Checkpoint, headStart: number): EncodedWeights | null {
+  const betweenStages = !checkpoint.progress && checkpoint.stages.length === 1 && checkpoint.weightsFrom === headStart;
+  return checkpoint.stage1Head ?? (betweenStages ? checkpoint.weights : null);
 }

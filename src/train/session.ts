@@ -1,20 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
-import { RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../config';
+import { resolveConfig, type TrainConfigInput } from '../config';
 import { describePixels, loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
-import { splitStratified, type Split } from '../data/split';
+import { carveValidation, splitStratified, type Split } from '../data/split';
 import { BackendError, ConfigError, DatasetError, WeightsError } from '../errors';
 import { exportLayersModel } from '../model/export';
-import { attachHead, dropoutLayers } from '../model/head';
-import { fingerprintLayers, inspectLayers, layerIndex, requireBaseLayer } from '../model/layers';
-import { loadBase } from '../model/base';
+import { setBatchNormTraining } from '../model/batch-norm';
+import { attachHead, swapHead, type HeadOptions } from '../model/head';
+import { fingerprintLayers, inspectLayers, requireBaseLayer } from '../model/layers';
+import { loadBase, type LoadedBase } from '../model/base';
 import { parseWeights } from '../model/base-source';
 import type { FinetuneStore } from '../store/schema';
 import type {
   DatasetSource,
   EffectiveConfig,
   ExportedModel,
+  HeadKind,
   LayerFingerprint,
   Prediction,
   PrepareResult,
@@ -25,15 +27,15 @@ import type {
   TrainEventListener,
 } from '../protocol';
 import { streamFor } from '../rng';
-import { encodeModelWeights, encodeOptimizer, restoreModelWeights, type Checkpoint, type CheckpointSink } from './checkpoint';
+import { encodeModelWeights, type Checkpoint, type CheckpointSink, type EncodedWeights } from './checkpoint';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
-import { featureClassifier, fitLogistic, LOGISTIC_DEFAULTS, pooledFeatures, type LogisticSettings } from './features';
-import { prefixModel } from './frozen-cache';
+import { runFeatureBaseline, type LogisticSettings } from './features';
 import { predictImages } from './predict';
 import { autoBatchSize } from './auto-batch';
-import { datasetKey, describeCursor, resumedConfig, resumeOf } from './resume';
-import { runStage, scoreHeldOut, type StageContext, type StagePosition, type StageResume } from './stage';
+import { datasetKey, describeCursor, restoreCheckpoint, resumedConfig, resumedStages, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
+import { runStage, type StageContext, type StagePosition } from './stage';
+import { snapshotRun } from './snapshot';
 import { PREFETCH_BATCHES } from './stage-feed';
 
 export interface SessionInput {
@@ -56,25 +58,36 @@ export interface SessionOptions {
   policy?: Partial<CheckpointPolicy>;
 }
 
+/** The base's defaults laid over what the user left open: input size, preprocessing, stage 2's first layer. */
+function settledConfig(requested: TrainConfig, base: LoadedBase, emit: TrainEventListener): Omit<EffectiveConfig, 'batchSize'> & Pick<TrainConfig, 'batchSize'> {
+  const unfreezeFrom = requested.unfreezeFrom === 'auto' ? base.unfreezeFrom : requested.unfreezeFrom;
+  if (requested.unfreezeFrom === 'auto') emit({ type: 'info', message: `stage 2 unfreezes from ${base.unfreezeWhy}` });
+  return { ...requested, inputSize: base.inputSize, preprocessing: base.preprocessing, unfreezeFrom };
+}
+
 /** One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. */
 export class TrainingSession {
   readonly stages: StageResult[];
   /** Set by runFeatures(): the base with a fitted softmax regression instead of the recipe's head. */
   private featureModel: tf.LayersModel | null = null;
-  private resume: StageResume | null;
+  private resume: (CheckpointResume & { startWeights: tf.Tensor[] }) | null;
   private readonly checkpointer: Checkpointer | null;
+  /** The head stage 1 kept, once it is done: where stage 2 starts from (with the base), kept in checkpoints. */
+  private stage1Head: EncodedWeights | null;
 
   private constructor(
     readonly config: EffectiveConfig,
     readonly prepared: PrepareResult,
     private readonly context: StageContext,
-    private readonly headStart: number,
+    private readonly base: tf.LayersModel,
     private readonly key: string,
     checkpoint: Checkpoint | null,
+    resume: (CheckpointResume & { startWeights: tf.Tensor[] }) | null,
     options: SessionOptions,
   ) {
-    this.stages = checkpoint ? [...checkpoint.stages] : [];
-    this.resume = checkpoint ? resumeOf(checkpoint, config.batchSize) : null;
+    this.stages = checkpoint ? resumedStages(checkpoint) : [];
+    this.resume = resume;
+    this.stage1Head = checkpoint ? stage1HeadOf(checkpoint, prepared.headStart) : null;
     const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.policy };
     this.checkpointer = options.sink
       ? new Checkpointer(options.sink, policy, (at) => this.snapshot(at), context.emit, context.control)
@@ -103,14 +116,8 @@ export class TrainingSession {
       base.model.dispose();
       throw new WeightsError(`the base is not the one the checkpoint was trained from (${checkpoint.baseIdentity} then, ${base.identity} now)`);
     }
-    // The base decides what the recipe's defaults left open: input size, preprocessing, where stage 2 starts.
-    const config: Omit<EffectiveConfig, 'batchSize'> & Pick<TrainConfig, 'batchSize'> = {
-      ...requested,
-      inputSize: base.inputSize,
-      preprocessing: base.preprocessing,
-      unfreezeFrom: requested.unfreezeFrom === RECIPE_DEFAULTS.unfreezeFrom ? base.unfreezeFrom : requested.unfreezeFrom,
-    };
     emit({ type: requested.weights === 'random' ? 'warning' : 'info', message: `base: ${base.label}` });
+    const config = settledConfig(requested, base, emit);
     emit({ type: 'info', message: `preprocessing: ${PREPROCESSING_LABEL[base.preprocessing]}` });
     emit({ type: 'info', message: `loading ${input.dataset.items.length} images from ${input.root} at ${config.inputSize}x${config.inputSize}...` });
     const skipped: SkippedFile[] = [...(input.skipped ?? [])];
@@ -135,30 +142,33 @@ export class TrainingSession {
           `${data.paths.length} usable now, or other files): restore those files, or start a new run`,
       );
     }
-    const split = splitStratified(Array.from(data.labels), data.classes.length, config.testFraction, config.seed);
+    const labels = Array.from(data.labels);
+    const split = carveValidation(splitStratified(labels, data.classes.length, config.testFraction, config.seed), labels, config.validationFraction, config.seed);
     for (const c of split.untested) {
       emit({ type: 'warning', message: `class '${data.classes[c]}' has a single image: it is trained on but not in the report` });
     }
     const counts = data.classes.map((_, c) => data.labels.filter((l) => l === c).length);
-    emit({ type: 'dataset', classes: data.classes, counts, train: split.train.length, test: split.test.length, skipped: skipped.length });
+    emit({ type: 'dataset', classes: data.classes, counts, train: split.train.length, validation: split.validation.length, test: split.test.length, skipped: skipped.length });
 
-    const model = attachHead(base.model, { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed });
+    const headOptions: Omit<HeadOptions, 'kind'> = { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed };
+    // Until stage 1's search picks one, 'auto' builds the base's first kind (the recipe's flatten head).
+    const headKind: HeadKind = config.headKind === 'auto' ? base.heads[0]! : config.headKind;
+    const model = attachHead(base.model, { ...headOptions, kind: headKind });
+    setBatchNormTraining(model, config.bnTrain);
+    const headStart = base.model.layers.length;
     let effective: EffectiveConfig;
     try {
-      const from = requireBaseLayer(model, config.unfreezeFrom, base.model.layers.length);
+      const from = requireBaseLayer(model, config.unfreezeFrom, headStart);
       effective = { ...config, batchSize: config.batchSize === 'auto' ? await autoBatchSize(model, from, split.train.length, emit) : config.batchSize };
     } catch (error) {
       model.dispose();
       throw error;
     }
     const context = contextFor(model, data, split, effective, emit);
-    if (checkpoint) {
-      restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
-      context.shuffle.state = checkpoint.cursor.rng.shuffleAtEpochStart;
-      context.augment.state = checkpoint.cursor.rng.augment;
-      dropoutLayers(model).forEach((layer, i) => (layer.stream.state = checkpoint.cursor.rng.dropout[i]!));
-      emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
-    }
+    context.head = { kind: headKind, kinds: config.headKind === 'auto' ? base.heads : [config.headKind], options: headOptions, replace: () => undefined };
+    const resume = checkpoint ? resumeOf(checkpoint, effective.batchSize) : null;
+    const startWeights = checkpoint ? restoreCheckpoint(context, checkpoint, resume, headStart) : [];
+    if (checkpoint) emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
     const prepared: PrepareResult = {
       config: effective,
       base: { label: base.label, identity: base.identity },
@@ -167,18 +177,26 @@ export class TrainingSession {
       classes: data.classes,
       counts,
       trainSize: split.train.length,
+      validationSize: split.validation.length,
       testSize: split.test.length,
+      headStart,
       skipped,
       layers: inspectLayers(model),
       testPaths: split.test.map((i) => data.paths[i]!),
       resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
       finished: checkpoint?.cursor.done ?? false,
     };
-    return new TrainingSession(effective, prepared, context, base.model.layers.length, key, checkpoint ?? null, options);
+    const session = new TrainingSession(effective, prepared, context, base.model, key, checkpoint ?? null, resume && { ...resume, startWeights }, options);
+    context.head.replace = (kind) => session.replaceHead(kind);
+    return session;
   }
 
   get model(): tf.LayersModel {
     return this.context.model;
+  }
+
+  private get headStart(): number {
+    return this.prepared.headStart;
   }
 
   /** Pause, resume and cancel act between batches. */
@@ -203,6 +221,7 @@ export class TrainingSession {
     this.resume = null;
     const result = await runStage(this.context, plan, resume);
     this.stages.push(result);
+    if (stage === 1) this.stage1Head = await encodeModelWeights(this.model, this.headStart);
     await this.checkpointer?.save('stage-end');
     return result;
   }
@@ -212,6 +231,17 @@ export class TrainingSession {
     if (this.config.head.epochs > 0) await this.trainStage(1);
     if (this.config.finetune.epochs > 0) await this.trainStage(2);
     return { ...this.prepared, stages: this.stages };
+  }
+
+  /** Puts a new head of `kind` on the base (stage 1, when its search picks another kind than the one built). */
+  private replaceHead(kind: HeadKind): void {
+    const model = swapHead(this.context.model, this.base, { ...this.context.head.options, kind });
+    setBatchNormTraining(model, this.config.bnTrain);
+    this.context.model = model;
+    this.context.head.kind = kind;
+    this.config.headKind = kind;
+    this.prepared.layers = inspectLayers(model);
+    this.context.emit({ type: 'info', message: `stage 1: the head is now the ${kind} head (${model.layers.slice(this.headStart).map((l) => l.name).join(', ')})` });
   }
 
   /** Switches to the stage's backend; TF.js moves each weight over the first time a kernel reads it. */
@@ -225,39 +255,9 @@ export class TrainingSession {
   }
 
   /** Everything needed to continue from `at` (or from the end of the last finished stage). */
-  private async snapshot(at: StagePosition | 'stage-end'): Promise<Checkpoint> {
-    const { model, shuffle, augment } = this.context;
-    const lastStage = this.stages.at(-1)?.stage ?? 0;
-    // Stage 1 only changes the head; from stage 2 on, the layers it unfreezes change too.
-    const inStage2 = lastStage === 2 || (at !== 'stage-end' && at.stage === 2);
-    const weightsFrom = inStage2 ? Math.min(this.headStart, layerIndex(model, this.config.unfreezeFrom)) : this.headStart;
-    const stagesLeft = [1, 2].filter((s) => s > lastStage && (s === 1 ? this.config.head.epochs : this.config.finetune.epochs) > 0);
-    const position =
-      at === 'stage-end'
-        ? { stage: (stagesLeft[0] ?? 2) as 1 | 2, epoch: 1, step: 0, lossSum: 0, accSum: 0, seconds: 0, shuffleAtEpochStart: shuffle.state, history: [] }
-        : at;
-    return {
-      format: 1,
-      createdAt: Date.now(),
-      config: this.config,
-      datasetKey: this.key,
-      baseIdentity: this.prepared.base.identity,
-      cursor: {
-        stage: position.stage,
-        epoch: position.epoch,
-        step: position.step,
-        lossSum: position.lossSum,
-        accSum: position.accSum,
-        seconds: position.seconds,
-        rng: { shuffleAtEpochStart: position.shuffleAtEpochStart, augment: augment.state, dropout: dropoutLayers(model).map((l) => l.stream.state) },
-        done: at === 'stage-end' && stagesLeft.length === 0,
-      },
-      stages: [...this.stages],
-      history: [...position.history],
-      weightsFrom,
-      weights: await encodeModelWeights(model, weightsFrom),
-      optimizer: at === 'stage-end' ? null : await encodeOptimizer(at.optimizer),
-    };
+  private snapshot(at: StagePosition | 'stage-end'): Promise<Checkpoint> {
+    const { config, key, prepared, stages, stage1Head } = this;
+    return snapshotRun({ context: this.context, config, datasetKey: key, baseIdentity: prepared.base.identity, headStart: this.headStart, stages, stage1Head }, at);
   }
 
   /**
@@ -266,25 +266,9 @@ export class TrainingSession {
    * base + pooling + that regression.
    */
   async runFeatures(settings: Partial<LogisticSettings> = {}): Promise<StageResult> {
-    const { model, data, split, config, emit } = this.context;
-    const started = performance.now();
-    const base = prefixModel(model, this.headStart);
-    emit({ type: 'info', message: `extracting features of ${split.train.length + split.test.length} images with the frozen base...` });
-    const train = await pooledFeatures(base, data, split.train, config.batchSize, config.preprocessing);
-    const test = split.test.length ? await pooledFeatures(base, data, split.test, config.batchSize, config.preprocessing) : null;
-    const labels = (indices: number[]): number[] => indices.map((i) => data.labels[i]!);
-    emit({ type: 'info', message: `training logistic regression on ${train.shape[0]} x ${train.shape[1]} features...` });
-    const logistic = await fitLogistic(train, labels(split.train), data.classes.length, { ...LOGISTIC_DEFAULTS, seed: config.seed, ...settings });
-    let result: StageResult = { stage: 1, history: [], report: null, confusion: null, misclassified: [], trainableFrom: this.headStart };
-    if (test) {
-      const predicted = tf.tidy(() => (logistic.predict(test) as tf.Tensor).argMax(1).dataSync() as Int32Array);
-      result = { ...result, ...scoreHeldOut({ truth: labels(split.test), predicted }, split.test, data) };
-    }
+    const { result, model } = await runFeatureBaseline(this.context, this.headStart, settings);
     this.disposeFeatureModel();
-    this.featureModel = featureClassifier(base, logistic);
-    emit({ type: 'features-end', result, classes: data.classes, features: train.shape[1], seconds: (performance.now() - started) / 1000 });
-    tf.dispose([train, ...(test ? [test] : [])]);
-    logistic.dispose();
+    this.featureModel = model;
     return result;
   }
 
@@ -327,6 +311,7 @@ export class TrainingSession {
   dispose(): void {
     this.control.cancel();
     this.disposeFeatureModel();
+    tf.dispose(this.resume?.startWeights ?? []);
     this.model.dispose();
   }
 }
@@ -338,6 +323,7 @@ function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, con
     split,
     config,
     emit,
+    head: { kind: 'flatten', kinds: ['flatten'], options: { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed }, replace: () => undefined },
     control: new RunControl(),
     shuffle: streamFor(config.seed, 'shuffle'),
     augment: streamFor(config.seed, 'augment'),

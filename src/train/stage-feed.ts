@@ -12,13 +12,19 @@ export const PREFETCH_BATCHES = 2;
  * outputs (the cache) or on outputs computed batch by batch; the whole model where it cannot be cut.
  */
 export interface StageFeed {
-  model: tf.LayersModel;
+  /** The layers that train, taking this feed's batches. */
+  readonly model: tf.LayersModel;
+  /** One input of `model`, without the batch dimension: the cut's output, or an image. */
+  readonly inputShape: number[];
   /** Starts reading these training batches' images (when they come from files) before they are needed. */
   prefetch(batches: readonly (readonly number[])[]): void;
   trainBatch(indices: readonly number[], epoch: number): Promise<Batch>;
-  testBatch(indices: readonly number[]): Promise<Batch>;
+  /** Held-out images (validation or test), plain. */
+  heldBatch(indices: readonly number[]): Promise<Batch>;
   /** Bytes of stored layer outputs it holds. */
-  bytes: number;
+  readonly bytes: number;
+  /** Feeds the same cut of another model with the same base (stage 1, once its head kind is chosen). */
+  rebind(model: tf.LayersModel): void;
   /** Releases what the feed added (stored outputs; the layers' extra use by the model above the cut). */
   dispose(): void;
 }
@@ -29,15 +35,23 @@ export async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   const cache = (stage === 1 ? config.cache.head : config.cache.finetune) ? await frozenCacheFor(ctx, stage, from) : null;
   if (cache) {
     const pick = (epoch: number) => ({ seed: config.seed, stage, epoch });
+    let suffix = cache.suffix;
     return {
-      model: cache.suffix,
+      get model() {
+        return suffix;
+      },
+      inputShape: cache.cache.shape,
       bytes: cache.cache.onDevice ? 0 : cache.cache.bytes, // on the GPU, they count as tensors
       prefetch: () => undefined,
       trainBatch: async (indices, epoch) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, pick(epoch)),
-      testBatch: async (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
+      heldBatch: async (indices) => cachedBatch(cache.cache, data.labels, data.classes.length, indices, null),
+      rebind: (next) => {
+        suffix.dispose();
+        suffix = suffixModel(next, from)!; // the same layers below the cut: a chain above it still
+      },
       // Each layer counts the models it was applied in; disposing this one only undoes its own count.
       dispose: () => {
-        cache.suffix.dispose();
+        suffix.dispose();
         disposeCache(cache.cache);
       },
     };
@@ -46,15 +60,24 @@ export async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   const ahead = readAhead((indices) => data.pixels.read(indices));
   // Even uncached, the frozen layers run outside the gradient tape, as a model of their own: TF.js would
   // otherwise keep all their activations for a backward pass that never reaches them.
-  const frozen = frozenSplit(model, from);
+  let whole = model;
+  let frozen = frozenSplit(model, from);
   const above = (batch: Batch): Batch => (frozen ? throughFrozen(frozen.prefix, batch) : batch);
   return {
-    model: frozen?.suffix ?? model,
+    get model() {
+      return frozen?.suffix ?? whole;
+    },
+    inputShape: frozen ? cutShape(model, from) : [data.size, data.size, 3],
     bytes: 0,
     prefetch: ahead.start,
     // Augmentation draws happen here, in batch order, whenever the pixels were read.
     trainBatch: async (indices) => above(batchOfPixels(data, indices, await ahead.take(indices), { preprocessing: config.preprocessing, augment })),
-    testBatch: async (indices) => above(await makeBatch(data, indices, { preprocessing: config.preprocessing })),
+    heldBatch: async (indices) => above(await makeBatch(data, indices, { preprocessing: config.preprocessing })),
+    rebind: (next) => {
+      frozen?.suffix.dispose();
+      whole = next;
+      frozen = frozenSplit(next, from);
+    },
     dispose: () => {
       ahead.clear();
       frozen?.suffix.dispose();
@@ -93,7 +116,7 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   if (!suffix) return tell(`the layers above ${cut.name} are not a simple chain`);
   const bytesPerImage = 4 * cutShape(model, from).reduce((a, b) => a * b, 1);
   const wanted = config.augment ? config.cache.views : 0;
-  const views = viewsWithin(bytesPerImage, split.train.length, split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
+  const views = viewsWithin(bytesPerImage, split.train.length, split.validation.length + split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
   if (views === null) return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);
   const started = performance.now();
   const cache = await buildCache(ctx, { stage, from, views, control, emit }).catch((error: unknown) => {

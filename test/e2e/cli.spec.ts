@@ -46,7 +46,8 @@ test('the command line trains both stages, prints the recipe log, skips bad file
   expect(result.stderr).toContain('[WARN] skipped daisy/empty.jpg: is empty (0 bytes)');
   expect(result.stderr).toMatch(/\[WARN\] skipped daisy\/truncated.jpg: could not be decoded/);
   expect(result.stderr).toMatch(/\[WARN\] skipped rose\/notes.png: could not be decoded/);
-  expect(log).toContain('[INFO] split: 8 train / 2 test (stratified); 4 file(s) skipped');
+  expect(log).toContain('[INFO] split: 6 train / 2 validation / 2 test (stratified); 4 file(s) skipped');
+  expect(log).toMatch(/\[INFO\] stage 1: lr \de-\d chosen \(tried 1e-3: \d\.\d{4}, .*; val_loss on 2 validation images, lower by more than its standard error to count, 2 epochs each on 6 images, \d+s\)/);
   expect(log).toMatch(/\[INFO\] training head\.\.\.[\s\S]*Epoch 1\/2\n\d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}\n\[INFO\] memory after epoch 1: \d+ tensors, \d+\.\d MB; images and cached outputs \d+\.\d MB\n(\[INFO\] checkpoint: stage 1, epoch 2, batch 0 \(\d+\.\d MB, \d+ ms, the output folder\)\n)Epoch 2\/2/);
   expect(log).toMatch(/\[INFO\] evaluating after initialization\.\.\.\n +precision +recall +f1-score +support\n\n +daisy +\d\.\d\d/);
   expect(log).toMatch(/\[INFO\] fine-tuning model\.\.\.[\s\S]*Epoch 1\/1[\s\S]*\[INFO\] evaluating after fine-tuning\.\.\.\n +precision[\s\S]* +rose +\d\.\d\d/);
@@ -74,6 +75,16 @@ test('the command line trains both stages, prints the recipe log, skips bad file
   expect(report.stages.map((s: { stage: number }) => s.stage)).toEqual([1, 2]);
   expect(report.skipped).toHaveLength(4);
   expect(report.stages[1].report.total).toBe(2);
+
+  // The model it wrote is a base too, cut at any layer: its preprocessing comes from its metadata, and
+  // the new head's names step aside from the ones the base already has.
+  const again = await finetune(['--dataset', dataset, '--model', join(dataRoot, 'cli-again'), '--weights', `${out}/model.json#flatten`, '--head-epochs', '1', '--finetune-epochs', '1', '--batch', '4']);
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toMatch(/\[INFO\] base: a model exported by finetune-trainer from http:\/\/127\.0\.0\.1:\d+\/weights\/model\.json, cut at flatten \(sha256 [0-9a-f]{12}\)/);
+  expect(again.stdout).toContain("[INFO] stage 2 unfreezes from block5_conv1, VGG16's block 5 as in the recipe");
+  expect(again.stdout).toContain('[INFO] preprocessing: unit (pixels / 255, as in the recipe)');
+  const rebased = JSON.parse(await readFile(join(dataRoot, 'cli-again', 'model.json'), 'utf8')) as { modelTopology: { config: { layers: { config: { name: string } }[] } } };
+  expect(rebased.modelTopology.config.layers.map((l) => l.config.name).slice(-5)).toEqual(['flatten', 'flatten_2', 'head_fc', 'head_dropout', 'head_predictions']);
 });
 
 test('a dataset that cannot train stops with a message naming the folder, writing nothing', async ({ dataRoot }) => {

@@ -8,8 +8,9 @@ import { expect, importProject, inputFor, type Runner, sampleSubset, test } from
 // Faults caused on purpose mid-epoch (src/train/fault-drill.ts): a kernel that throws, memory that runs
 // out, a WebGPU device that is destroyed. The run reports each and resumes from its last checkpoint.
 
-// 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2.
-const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 2 } };
+// 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2. Given rates and no
+// validation slice, so every batch counted here is one of the stage's (a search would train more).
+const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', validationFraction: 0, head: { epochs: 3, learningRate: 1e-3 }, finetune: { epochs: 2, learningRate: 1e-3 } };
 
 function projectInput(projectId: string, extra: Partial<OpenInput> = {}): OpenInput {
   return { projectId, checkpoint: { target: { kind: 'indexeddb', projectId }, everyBatches: 1 }, ...extra };
@@ -88,7 +89,7 @@ test('out of memory: stops with the batch size to try, keeps the checkpoint; wit
 test('a lost WebGPU device mid-epoch: stage 2 resumes on a new device and finishes', async ({ runner, dataRoot }) => {
   // SwiftShader's WebGPU is slow: 8 training images, stage 1 on wasm, stage 2 (through the whole model) on webgpu.
   await sampleSubset(join(dataRoot, 'lost'), ['daisy', 'rose'], 5);
-  const config: TrainConfigInput = { ...CONFIG, finetuneBackend: 'webgpu', head: { epochs: 1 }, finetune: { epochs: 1 }, cache: { head: true, finetune: false } };
+  const config: TrainConfigInput = { ...CONFIG, finetuneBackend: 'webgpu', head: { epochs: 1, learningRate: 1e-3 }, finetune: { epochs: 1, learningRate: 1e-3 }, cache: { head: true, finetune: false } };
   const projectId = await importProject(runner, dataRoot, 'lost', config);
   const error = await runWithDrills(runner, projectInput(projectId), [{ kind: 'device-lost', afterBatches: 2 + 1 }]);
   expect(error).toBeNull();

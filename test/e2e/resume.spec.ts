@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { launchPersistent } from '../../cli/chromium';
 import type { TrainConfigInput } from '../../src/config';
+import type { EpochScore, StageSettings } from '../../src/protocol';
 import { expect, importProject, inputFor, Runner, sampleSubset, test, waitForEvents } from './fixtures';
 
-// 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2, a checkpoint after each.
-// The frozen-layer cache is on by default; the first test resumes the naive loop, the second the cached one.
+// 16 images, 12 for training, 2 of them validating: 2 batches an epoch, 6 in stage 1 and 4 in stage 2, a
+// checkpoint after each. Every default holds: both stages search their rate first (a run killed before
+// its first checkpoint searches again), and the chosen rates must come back from the checkpoint. The
+// frozen-layer cache is on by default; the first test resumes the naive loop, the second the cached one.
 const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 2 } };
 const NAIVE: TrainConfigInput = { ...CONFIG, cache: { head: false, finetune: false } };
 const EVERY_BATCH = { everyBatches: 1 };
-const BATCHES = { 1: 9, 2: 6 } as const;
+const BATCHES = { 1: 6, 2: 4 } as const;
 
 /** A random batch of a stage to stop after (at least one done, at least one left), as a count of checkpoints. */
 function randomStop(stage: 1 | 2): number {
@@ -26,13 +29,26 @@ async function runnerOn(page: Page, url: string): Promise<Runner> {
   return new Runner(page);
 }
 
-/** Final layer hashes of an uninterrupted run, without any checkpoint. */
-async function reference(runner: Runner, dataRoot: string, folder: string, config: TrainConfigInput): Promise<string[]> {
+/** What a run ends with: its layer hashes, and each stage's settings (the searched rate, what it tried) and kept epoch. */
+interface Ending {
+  hashes: string[];
+  stages: { settings: StageSettings; best: EpochScore | null }[];
+}
+
+async function ending(runner: Runner): Promise<Ending> {
+  const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  const stages = result.stages.map(({ settings, best }) => ({ settings: { ...settings, search: settings.search && { ...settings.search, seconds: 0 } }, best }));
+  return { hashes: (await runner.fingerprints()).map((f) => f.hash), stages };
+}
+
+/** How an uninterrupted run ends, without any checkpoint. */
+async function reference(runner: Runner, dataRoot: string, folder: string, config: TrainConfigInput): Promise<Ending> {
   await runner.open(await inputFor(dataRoot, folder, config));
-  await runner.page.evaluate(() => window.finetune.api.runRecipe());
-  const hashes = (await runner.fingerprints()).map((f) => f.hash);
+  const end = await ending(runner);
   await runner.close();
-  return hashes;
+  // Both stages searched their rate, so the comparison covers a searched rate coming back from a checkpoint.
+  expect(end.stages.map((s) => s.settings.search?.trials.length ?? 0).every((n) => n >= 2)).toBe(true);
+  return end;
 }
 
 /** Starts (or continues) the project's recipe without waiting for it. */
@@ -48,10 +64,9 @@ function startRecipe(runner: Runner, projectId: string, resume: boolean): void {
     .catch(() => undefined); // the page or its worker is killed on purpose
 }
 
-async function finishFromCheckpoint(runner: Runner, projectId: string): Promise<{ resumedAt: string; hashes: string[] }> {
+async function finishFromCheckpoint(runner: Runner, projectId: string): Promise<Ending & { resumedAt: string }> {
   const prepared = await runner.open({ projectId, resume: true, checkpoint: { target: { kind: 'indexeddb', projectId }, ...EVERY_BATCH } });
-  await runner.page.evaluate(() => window.finetune.api.runRecipe());
-  return { resumedAt: prepared.resumedAt, hashes: (await runner.fingerprints()).map((f) => f.hash) };
+  return { resumedAt: prepared.resumedAt, ...(await ending(runner)) };
 }
 
 test('naive loop: a worker terminated in stage 1 and a page closed in stage 2 resume to the uninterrupted weights', async ({ runner, context, server, dataRoot }) => {
@@ -72,9 +87,9 @@ test('naive loop: a worker terminated in stage 1 and a page closed in stage 2 re
   await runner.page.close(); // the tab is closed mid-stage
 
   const fresh = await runnerOn(await context.newPage(), server.url);
-  const { resumedAt, hashes } = await finishFromCheckpoint(fresh, projectId);
+  const { resumedAt, ...end } = await finishFromCheckpoint(fresh, projectId);
   expect(resumedAt).toMatch(/^stage 2, epoch \d, batch \d$/);
-  expect(hashes).toEqual(expected);
+  expect(end).toEqual(expected);
 });
 
 test('cached: a killed browser, even mid-checkpoint, rebuilds its cache and resumes from IndexedDB to the uninterrupted weights', async ({ runner, server, dataRoot }) => {
@@ -99,9 +114,9 @@ test('cached: a killed browser, even mid-checkpoint, rebuilds its cache and resu
     kill(); // while the second checkpoint since the restart is being written
 
     browser = await launch();
-    const { resumedAt, hashes } = await finishFromCheckpoint(browser, projectId);
+    const { resumedAt, ...end } = await finishFromCheckpoint(browser, projectId);
     expect(resumedAt).toMatch(/^stage \d, epoch \d, batch \d$/);
-    expect(hashes).toEqual(expected);
+    expect(end).toEqual(expected);
     await browser.page.context().close();
   } finally {
     await rm(profile, { recursive: true, force: true });

@@ -48,7 +48,7 @@ describe('checkpoint weights', () => {
 
 describe('the checkpoint file', () => {
   const checkpoint: Checkpoint = {
-    format: 1,
+    format: 2,
     createdAt: 1,
     config: { ...RECIPE_DEFAULTS, preprocessing: 'unit', batchSize: 32 },
     datasetKey: '4:abc',
@@ -59,12 +59,32 @@ describe('the checkpoint file', () => {
     weightsFrom: 19,
     weights: { specs: [{ name: 'w', shape: [2], dtype: 'float32' }], data: new Float32Array([1, 2]).buffer },
     optimizer: { specs: [{ name: 'iter', shape: [], dtype: 'int32' }], data: new Int32Array([5]).buffer },
+    progress: {
+      settings: { learningRate: 1e-4, head: 'gap', restarts: 1, search: null },
+      startStreams: { shuffle: 1, augment: 2, dropout: [3] },
+      best: { epoch: 1, valAcc: 0.5, valLoss: 0.7, weights: { specs: [{ name: 'w', shape: [2], dtype: 'float32' }], data: new Float32Array([3, 4]).buffer } },
+    },
+    stage1Head: { specs: [{ name: 'h', shape: [1], dtype: 'float32' }], data: new Float32Array([5]).buffer },
   };
 
-  it('round-trips through one binary file', () => {
+  it('round-trips through one binary file, the best epoch and stage 1 head included', () => {
     const back = unpackCheckpoint(packCheckpoint(checkpoint));
     expect(back).toEqual(checkpoint);
     expect(Array.from(new Float32Array(back.weights.data))).toEqual([1, 2]);
+    const best = back.progress!.best!.weights as { data: ArrayBuffer };
+    expect(Array.from(new Float32Array(best.data))).toEqual([3, 4]);
+    expect(Array.from(new Float32Array(back.stage1Head!.data))).toEqual([5]);
+    const between = { ...checkpoint, optimizer: null, progress: null, stage1Head: null };
+    expect(unpackCheckpoint(packCheckpoint(between))).toEqual(between);
+  });
+
+  it('reads a format-1 file (no progress, no stage-1 head)', () => {
+    const old: Partial<Checkpoint> = { ...checkpoint, format: 1 };
+    delete old.progress;
+    delete old.stage1Head;
+    const back = unpackCheckpoint(packCheckpoint(old as Checkpoint));
+    expect(back).toMatchObject({ format: 1, progress: null, stage1Head: null });
+    expect(Array.from(new Int32Array(back.optimizer!.data))).toEqual([5]);
   });
 
   it('refuses a truncated file or another file', () => {

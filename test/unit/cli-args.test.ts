@@ -48,6 +48,19 @@ describe('npm run finetune arguments', () => {
     expect(() => resolveConfig(parseFinetuneArgs(['--pixel-mb=-5']).config)).toThrow(/pixelBudgetMB must be from 0 to 65536, got -5/);
   });
 
+  it('takes rates, head, validation, patience and batch-norm mode, auto and off included', () => {
+    const args = parseFinetuneArgs(['--head-lr', '1e-4', '--finetune-lr', 'auto', '--head', 'gap', '--val-fraction', '0.2', '--patience', 'off', '--bn-train', '--unfreeze-from', 'auto']);
+    expect(args.config).toMatchObject({ headKind: 'gap', validationFraction: 0.2, patience: null, bnTrain: true, unfreezeFrom: 'auto', head: { learningRate: 1e-4 }, finetune: { learningRate: 'auto' } });
+    expect(parseFinetuneArgs(['--patience', '3']).config.patience).toBe(3);
+    // Left out, each is the default's: the config has no key for it.
+    const defaults = parseFinetuneArgs(['--dataset', 'd', '--model', 'm']).config;
+    for (const key of ['headKind', 'patience', 'validationFraction', 'bnTrain', 'unfreezeFrom']) expect(defaults).not.toHaveProperty(key);
+    expect(defaults.head).toEqual({});
+    expect(() => parseFinetuneArgs(['--head', 'conv'])).toThrow(/--head must be auto, flatten or gap; got 'conv'/);
+    expect(() => parseFinetuneArgs(['--head-lr', 'fast'])).toThrow(/--head-lr needs a number, got 'fast'/);
+    expect(() => resolveConfig(parseFinetuneArgs(['--patience', '0']).config)).toThrow(/patience must be an integer >= 1, got 0/);
+  });
+
   it('reads a numeric --unfreeze-from as an index', () => {
     expect(parseFinetuneArgs(['--unfreeze-from', '11']).config.unfreezeFrom).toBe(11);
   });

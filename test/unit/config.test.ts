@@ -6,14 +6,17 @@ describe('resolveConfig', () => {
   it("fills in the recipe's numbers", () => {
     const c = resolveConfig();
     expect(c).toEqual(RECIPE_DEFAULTS);
-    expect(c).toMatchObject({ inputSize: 224, headUnits: 256, dropout: 0.5, batchSize: 32, testFraction: 0.25, seed: 42, unfreezeFrom: 15 });
-    expect(c.head).toEqual({ epochs: 25, learningRate: 0.001, optimizer: 'rmsprop' });
-    expect(c.finetune).toEqual({ epochs: 100, learningRate: 0.001, optimizer: 'sgd' });
+    expect(c).toMatchObject({ inputSize: 224, headUnits: 256, dropout: 0.5, batchSize: 32, testFraction: 0.25, seed: 42 });
+    // Where the recipe has flaws: rates, head and stage-2 layer measured or taken from the base; a validation slice.
+    expect(c).toMatchObject({ unfreezeFrom: 'auto', headKind: 'auto', validationFraction: 0.15, patience: 5, bnTrain: false });
+    expect(c.head).toEqual({ epochs: 25, learningRate: 'auto', optimizer: 'rmsprop' });
+    expect(c.finetune).toEqual({ epochs: 100, learningRate: 'auto', optimizer: 'sgd' });
     expect(c.augment).toEqual({ rotation: 30, widthShift: 0.1, heightShift: 0.1, shear: 0.2, zoom: 0.2, horizontalFlip: true });
   });
 
   it('merges stage settings field by field', () => {
-    expect(resolveConfig({ head: { epochs: 3 } }).head).toEqual({ epochs: 3, learningRate: 0.001, optimizer: 'rmsprop' });
+    expect(resolveConfig({ head: { epochs: 3 } }).head).toEqual({ epochs: 3, learningRate: 'auto', optimizer: 'rmsprop' });
+    expect(resolveConfig({ head: { learningRate: 1e-4 } }).head).toEqual({ epochs: 25, learningRate: 1e-4, optimizer: 'rmsprop' });
   });
 
   it.each([
@@ -25,6 +28,9 @@ describe('resolveConfig', () => {
     [{ backend: 'metal' as never }, /backend must be one of auto, webgpu, webgl, wasm, cpu/],
     [{ preprocessing: 'torch' as never }, /preprocessing must be 'auto', 'caffe', 'tf' or 'unit'/],
     [{ unfreezeFrom: -1 }, /unfreezeFrom must be an integer >= 0/],
+    [{ headKind: 'conv' as never }, /headKind must be auto, flatten or gap; got 'conv'/],
+    [{ validationFraction: 0.6 }, /validationFraction must be from 0 to 0.5/],
+    [{ patience: 0 }, /patience must be an integer >= 1, got 0/],
   ])('rejects %j with a message naming the setting', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(message);
   });

@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
-import { attachHead, dropoutLayers } from '../../src/model/head';
+import { dropoutLayers } from '../../src/model/head';
 import { freezeBelow } from '../../src/model/layers';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { vggWithLiveHead } from '../fixtures/live-head';
 import { cachedBatch, disposeCache, frozenSplit, moveToDevice, prefixModel, suffixModel, throughFrozen, viewOf, viewsWithin, type FrozenCache } from '../../src/train/frozen-cache';
 
 const TOLERANCE = 1e-6;
 
 function vgg(): tf.LayersModel {
-  return attachHead(buildVgg16({ inputSize: 32, init: { seed: 5 } }), { classes: 3, units: 16, dropout: 0.5, seed: 5 });
+  return vggWithLiveHead(5);
 }
 
 /** The trained layers' weights after one SGD step on `xs` from the same start, dropout stream included. */
@@ -141,7 +141,7 @@ describe('the frozen-layer cache', () => {
     const length = 6;
     const view = (v: number): Float32Array => Float32Array.from({ length: 3 * length }, (_, i) => 100 * v + i);
     const rowOf = new Map([[5, 0], [7, 1], [9, 2], [1, 0], [2, 1]]);
-    const fresh = (): FrozenCache => ({ views: 2, shape, length, train: [view(0), view(1)], test: Float32Array.from({ length: 2 * length }, (_, i) => -i), onDevice: null, rowOf, trainImages: 3, bytes: 0 });
+    const fresh = (): FrozenCache => ({ views: 2, shape, length, train: [view(0), view(1)], held: Float32Array.from({ length: 2 * length }, (_, i) => -i), onDevice: null, rowOf, trainImages: 3, bytes: 0 });
     const labels = Int32Array.from({ length: 10 }, (_, i) => i % 2);
     const before = tf.memory().numTensors;
     const inMemory = fresh();

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, expect, it } from 'vitest';
-import { formatLayerTable } from '../../cli/inspect';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, expect, it, vi } from 'vitest';
+import { formatLayerTable, main } from '../../cli/inspect';
+import { writeTfjsModel } from '../fixtures/tfjs-model';
 import { inspectLayers } from '../../src/model/layers';
 import { buildVgg16 } from '../../src/model/vgg16';
 
@@ -17,4 +21,28 @@ it("prints inspect_model.py's table: index, class, name, shape, parameters", () 
   expect(lines[15]).toMatch(/^\[INFO\] 15 +Conv2D +block5_conv1 +\(None, 14, 14, 512\) +2,359,808$/);
   expect(lines[18]).toMatch(/^\[INFO\] 18 +MaxPooling2D +block5_pool +\(None, 7, 7, 512\) +0$/);
   expect(lines[19]).toBe('[INFO] 14,714,688 parameters');
+});
+
+it("prints any TF.js layers model's table cut at a layer, marking the cut and stage 2's default start", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'inspect-'));
+  await writeTfjsModel(dir);
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+  try {
+    expect(await main(['--weights', `${join(dir, 'model.json')}#conv_b`])).toBe(0);
+    expect(await main(['--weights', join(dir, 'model.json')])).toBe(0);
+  } finally {
+    log.mockRestore();
+    await rm(dir, { recursive: true, force: true });
+  }
+  expect(lines.slice(0, 4).map((l) => l.replace(/ +/g, ' '))).toEqual([
+    '[INFO] 0 InputLayer image (None, 32, 32, 3) 0',
+    '[INFO] 1 Conv2D conv_a (None, 32, 32, 8) 224',
+    '[INFO] 2 MaxPooling2D pool_a (None, 16, 16, 8) 0',
+    "[INFO] 3 Conv2D conv_b (None, 16, 16, 16) 1,168 <- stage 2 starts here by default: conv_b (index 3), the base's last convolution with a kernel over 1x1 (Conv2D); the cut: the new head goes on this output",
+  ]);
+  expect(lines[4]).toBe('[INFO] 1,392 parameters');
+  // Without a layer, every layer, and how to choose a cut.
+  expect(lines.slice(5, 11).map((l) => l.split(/ +/)[3])).toEqual(['image', 'conv_a', 'pool_a', 'conv_b', 'gap', 'logits']);
+  expect(lines.at(-1)).toMatch(/^\[INFO\] choose a cut with --weights .*model\.json#<layer name>: the new head goes on that layer's output$/);
 });

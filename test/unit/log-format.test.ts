@@ -27,6 +27,20 @@ describe("the recipe's log lines", () => {
     expect(formatEvent(start(2)).slice(0, 2)).toEqual(['[INFO] re-compiling model...', '[INFO] fine-tuning model...']);
   });
 
+  it('says the split, each search trial, and a restart after divergence', () => {
+    expect(formatEvent({ type: 'dataset', classes: ['a', 'b'], counts: [60, 60], train: 76, validation: 14, test: 30, skipped: 0 })[1]).toBe(
+      '[INFO] split: 76 train / 14 validation / 30 test (stratified)',
+    );
+    const trial = { learningRate: 3e-4, head: 'gap' as const, valAcc: 0.91, valLoss: 0.31234, loss: 0.5, diverged: false };
+    expect(formatEvent({ type: 'search-trial', stage: 1, trial, epochs: 2 })).toEqual(['[INFO] stage 1 search: gap head, lr 3e-4: val_acc 0.9100, val_loss 0.3123 (best of 2 epochs; loss 0.5000)']);
+    expect(formatEvent({ type: 'search-trial', stage: 2, trial: { ...trial, diverged: true, valAcc: null, valLoss: null, loss: null }, epochs: 2 })).toEqual([
+      '[INFO] stage 2 search: lr 3e-4: diverged (no epoch finished)',
+    ]);
+    expect(formatEvent({ type: 'stage-restart', stage: 1, learningRate: 1e-4, restarts: 1, reason: 'the loss became NaN' })).toEqual([
+      '[WARN] stage 1 diverged (the loss became NaN): restarting it from its start at lr 1e-4 (restart 1 of at most 2)',
+    ]);
+  });
+
   it('names a skipped file and its reason', () => {
     expect(formatEvent({ type: 'skipped', file: { path: 'daisy/bad.jpg', reason: 'is empty (0 bytes)' } })).toEqual([
       '[WARN] skipped daisy/bad.jpg: is empty (0 bytes)',

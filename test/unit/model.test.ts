@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachHead } from '../../src/model/head';
+import { lastBlockStart } from '../../src/model/last-block';
 import { freezeBelow, inspectLayers, layerIndex } from '../../src/model/layers';
 import { buildVgg16, VGG16_BASE_LAST_INDEX } from '../../src/model/vgg16';
 
@@ -95,5 +96,51 @@ describe('the recipe head and freezing', () => {
     const second = again.getLayer('block5_conv3').getWeights()[0]!;
     expect(tf.tidy(() => tf.equal(first, second).all().dataSync()[0])).toBe(1);
     again.dispose();
+  });
+});
+
+describe('head kinds', () => {
+  it('starts the classifier at zero, so the first predictions are uniform whatever the features', () => {
+    const base = buildVgg16({ inputSize: 32, init: { seed: 2 } });
+    const model = attachHead(base, { classes: 4, units: 8, dropout: 0.5, seed: 2 });
+    const xs = tf.randomUniform([2, 32, 32, 3], 0, 255, 'float32', 3); // pixels far outside the expected scale
+    const probs = tf.tidy(() => (model.predict(xs) as tf.Tensor).dataSync());
+    expect(Array.from(probs)).toEqual(Array(8).fill(0.25));
+    xs.dispose();
+    model.dispose();
+  });
+
+  it('a gap head is pooling -> dropout -> classifier, after the base', () => {
+    const model = attachHead(buildVgg16({ inputSize: 32, init: 'zeros' }), { kind: 'gap', classes: 3, units: 256, dropout: 0.5, seed: 1 });
+    expect(inspectLayers(model).slice(19).map((l) => [l.className, l.name, l.outputShape])).toEqual([
+      ['GlobalAveragePooling2D', 'head_pool', [null, 512]],
+      ['StreamDropout', 'head_dropout', [null, 512]],
+      ['Dense', 'head_predictions', [null, 3]],
+    ]);
+    model.dispose();
+  });
+
+  it("takes a base that already has the head's layer names (a model of ours, cut below its head)", () => {
+    const ours = attachHead(buildVgg16({ inputSize: 32, init: 'zeros' }), { classes: 3, units: 8, dropout: 0.5, seed: 1 });
+    const base = tf.model({ inputs: ours.inputs, outputs: ours.getLayer('head_fc').output as tf.SymbolicTensor });
+    const again = attachHead(base, { classes: 2, units: 8, dropout: 0.5, seed: 1 });
+    expect(again.layers.slice(base.layers.length).map((l) => l.name)).toEqual(['flatten_2', 'head_fc_2', 'head_dropout', 'head_predictions']);
+    again.dispose();
+  });
+});
+
+describe("stage 2's default on a base nobody declared", () => {
+  it("is the last convolution with a kernel over 1x1, MobileNet's depthwise one included", () => {
+    const input = tf.input({ shape: [16, 16, 3] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'c3' }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.depthwiseConv2d({ kernelSize: 3, name: 'dw' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'pw' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: 'relu' }).apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: x });
+    expect(lastBlockStart(model)).toMatchObject({ index: 2, name: 'dw' });
+    expect(lastBlockStart(model)!.why).toMatch(/last convolution with a kernel over 1x1 \(DepthwiseConv2D\), and the 2 layers after it/);
+    const flat = tf.model({ inputs: model.inputs, outputs: model.getLayer('c3').output as tf.SymbolicTensor });
+    expect(lastBlockStart(flat)).toMatchObject({ index: 1, name: 'c3' });
+    model.dispose();
   });
 });

@@ -41,7 +41,8 @@ describe('reportsCsv', () => {
       ],
       ['daisy', 'rose, "red"'],
     );
-    const csv = reportsCsv([{ stage: 2, history: [], report, confusion: null, misclassified: [], trainableFrom: 15 }]).trim().split('\n');
+    const settings = { learningRate: 1e-3, head: 'flatten' as const, restarts: 0, search: null };
+    const csv = reportsCsv([{ stage: 2, history: [], settings, best: null, stoppedEarly: null, report, confusion: null, misclassified: [], trainableFrom: 15 }]).trim().split('\n');
     expect(csv[0]).toBe('stage,class,precision,recall,f1,support');
     expect(csv[1]).toBe('2,daisy,1,0.75,0.8571428571428571,4');
     expect(csv[2]).toBe('2,"rose, ""red""",0.8,1,0.888888888888889,4');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneHot, splitStratified } from '../../src/data/split';
+import { carveValidation, oneHot, splitStratified } from '../../src/data/split';
 
 const labelsOf = (counts: number[]): number[] => counts.flatMap((n, c) => new Array<number>(n).fill(c));
 
@@ -36,6 +36,31 @@ describe('splitStratified', () => {
     expect(test).toEqual([]);
     expect(train).toHaveLength(labels.length);
     expect(untested).toEqual([]);
+  });
+});
+
+describe('carveValidation', () => {
+  const labels = labelsOf([40, 20, 8, 3]);
+
+  it("moves a seeded share of each class's training images to validation, never the test images", () => {
+    const split = splitStratified(labels, 4, 0.25, 42);
+    const carved = carveValidation(split, labels, 0.2, 42);
+    expect(carved.test).toEqual(split.test);
+    expect([...carved.train, ...carved.validation].sort((a, b) => a - b)).toEqual(split.train);
+    for (let c = 0; c < 4; c++) {
+      const inTrain = split.train.filter((i) => labels[i] === c).length;
+      expect(carved.validation.filter((i) => labels[i] === c)).toHaveLength(Math.round(inTrain * 0.2));
+    }
+    expect(carveValidation(split, labels, 0.2, 42)).toEqual(carved);
+    expect(carveValidation(split, labels, 0.2, 7).validation).not.toEqual(carved.validation);
+    expect(carveValidation(split, labels, 0, 42)).toEqual(split);
+  });
+
+  it('leaves at least one training image in every class', () => {
+    const split = splitStratified(labelsOf([2, 3]), 2, 0, 42);
+    const carved = carveValidation(split, labelsOf([2, 3]), 0.5, 42);
+    expect(carved.train).toHaveLength(2); // one per class: round(1) of 2 and round(1.5) of 3 moved
+    expect(carved.validation).toHaveLength(3);
   });
 });
 

@@ -2,16 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
-import { attachHead } from '../../src/model/head';
 import { freezeBelow } from '../../src/model/layers';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { vggWithLiveHead } from '../fixtures/live-head';
 
 const TOLERANCE = 1e-5;
 
 /** One stage-2 SGD step of VGG16 + head at 32 px from identical seeded weights, data and dropout stream. */
 async function stage2Step(backend: string): Promise<{ loss: number; update: Float32Array }> {
   await tf.setBackend(backend);
-  const model = attachHead(buildVgg16({ inputSize: 32, init: { seed: 9 } }), { classes: 3, units: 16, dropout: 0.5, seed: 9 });
+  const model = vggWithLiveHead(9);
   freezeBelow(model, 15);
   const optimizer = tf.train.sgd(0.05);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });

@@ -1,8 +1,22 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { EpochMetrics, StageResult } from '../../src/protocol';
+import { formatRate } from '../../src/train/rate-search';
 import type { ChartSeries } from './ft-chart';
 
 const fixed = (v: number): string => v.toFixed(2);
+
+/** How the stage trained and which epoch it kept, in a sentence (older results without these say nothing). */
+function stageSummary(s: StageResult): string {
+  if (!s.settings) return '';
+  const { learningRate, head, search, restarts } = s.settings;
+  const rate = `learning rate ${formatRate(learningRate)}${search ? ` (found by trying ${search.trials.length})` : ''}${restarts ? `, after ${restarts} restart(s) at a tenth of the rate` : ''}`;
+  const kept = !s.best
+    ? 'the last epoch kept (no validation images)'
+    : s.stage === 2 && s.best.epoch === 0
+      ? "no epoch beat stage 1's model on the validation images, so this is stage 1's model"
+      : `epoch ${s.best.epoch} kept (lowest validation loss)`;
+  return `${s.stage === 1 ? `${head} head, ` : ''}${rate}; ${kept}${s.stoppedEarly ? `; stopped early after epoch ${s.stoppedEarly}` : ''}.`;
+}
 
 function reportTable(result: StageResult, title: string): TemplateResult {
   const r = result.report!;
@@ -85,6 +99,7 @@ export function resultsView(p: ResultsViewProps): TemplateResult {
         return s.report
           ? html`<section part="results" aria-label=${title}>
               <h2>${title}: accuracy ${fixed(s.report.accuracy)}</h2>
+              <p class="muted">${stageSummary(s)}</p>
               <div class="results-grid">${reportTable(s, title)} ${confusionHeatmap(s.confusion!, p.classes, title)}</div>
               ${gallery(s, p.classes, p.imageUrl)}
             </section>`

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { makePrinter, PROGRESS_LINE_EVERY_MS, progressText } from '../../cli/progress-printer';
+import type { TrainEvent } from '../../src/protocol';
+
+const cache = (done: number): TrainEvent => ({ type: 'cache-progress', stage: 1, done, total: 3000 });
+
+function printer(tty: boolean) {
+  let now = 0;
+  const written: string[] = [];
+  const lines: string[] = [];
+  const print = makePrinter(tty, { write: (text: string) => written.push(text) > 0 }, () => now, (line) => lines.push(line));
+  return { print, written, lines, advance: (ms: number) => (now += ms) };
+}
+
+describe('the command line progress', () => {
+  it('words each kind of long work', () => {
+    expect(progressText(cache(1200), {})).toBe('stage 1: running the frozen layers once, 1200/3000 images and augmented views');
+    expect(progressText({ type: 'search-progress', stage: 2, trial: 3, epoch: 1, epochs: 2 }, {})).toBe('stage 2: searching the learning rate, trial 3, epoch 1/2');
+    expect(progressText({ type: 'batch', stage: 1, epoch: 3, step: 14, steps: 28, loss: 0.41234, acc: 0.9 }, { 1: 25 })).toBe('stage 1 epoch 3/25 batch 14/28 - loss: 0.4123 - acc: 0.9000');
+  });
+
+  it('in a log file, prints a progress line only after a long silence', () => {
+    const p = printer(false);
+    p.print(cache(100));
+    p.advance(PROGRESS_LINE_EVERY_MS - 1);
+    p.print(cache(200));
+    expect(p.written).toEqual([]);
+    p.advance(1);
+    p.print(cache(300));
+    p.advance(1000);
+    p.print(cache(400));
+    expect(p.written).toEqual(['[INFO] stage 1: running the frozen layers once, 300/3000 images and augmented views\n']);
+    p.print({ type: 'info', message: 'done' });
+    expect(p.lines).toEqual(['[INFO] done']);
+  });
+
+  it('on a terminal, redraws one line in place and clears it before the next log line', () => {
+    const p = printer(true);
+    p.print(cache(100));
+    p.print(cache(200));
+    p.print({ type: 'warning', message: 'careful' });
+    expect(p.written).toEqual([
+      '\r\x1b[2K  stage 1: running the frozen layers once, 100/3000 images and augmented views',
+      '\r\x1b[2K  stage 1: running the frozen layers once, 200/3000 images and augmented views',
+      '\r\x1b[2K',
+    ]);
+    expect(p.lines).toEqual(['[WARN] careful']);
+  });
+});
