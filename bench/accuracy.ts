@@ -39,10 +39,11 @@ for (const [what, path] of [['dataset', values.dataset], ['weights', weightsFile
 /** When each event arrived, for the seconds of each phase. */
 const timeline: { at: number; event: TrainEvent }[] = [];
 const print = makePrinter(false, process.stderr, Date.now, (line) => process.stderr.write(`${line}\n`));
-const server = await startServer({ appDir: APP_DIR, datasetDir: dirname(values.dataset), weightsDir: dirname(weightsFile) });
-const weights = (await resolveLocalWeights(values.weights, process.cwd())).setting(server.url);
-const { files, folders } = await listDirectory(values.dataset, `${DATASET_ROUTE}${encodeURIComponent(basename(values.dataset))}/`);
-const listing = listDataset(files, basename(values.dataset), folders);
+const local = await resolveLocalWeights(values.weights, process.cwd());
+const directory = await listDirectory(values.dataset, `${DATASET_ROUTE}${encodeURIComponent(basename(values.dataset))}/`);
+const listing = listDataset(directory.files, basename(values.dataset), directory.folders);
+const server = await startServer({ appDir: APP_DIR, files: new Map([...local.files, ...[...directory.fileOf].map(([url, file]) => [new URL(url, 'http://x').pathname, file] as const)]) });
+const weights = local.setting(server.url);
 const browser = await launchChromium();
 
 /** One run in a fresh runner page: open with `config`, then the features baseline or both stages. */

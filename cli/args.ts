@@ -59,7 +59,11 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
   --finetune-backend B     stage 2's backend when it should differ from --backend
   --resume                 continue the interrupted run whose checkpoint is in OUT (settings and data
-                           must be the same; the checkpoint's settings are used)
+                           must be the same; the checkpoint's settings are used, so only --dataset,
+                           --model, --weights, backends, --pixel-mb, checkpoint and fault flags may
+                           be given with it)
+  --restart                replace the unfinished run's checkpoint in OUT and start over
+  --overwrite              replace the model and report an earlier run left in OUT
   --checkpoint-every N     also checkpoint every N batches (default: every epoch and every 60 s)
   --checkpoint-overhead X  skip an epoch-end checkpoint that would take more than this share of the
                            time since the last one (e.g. 0.1 when epochs are faster than a checkpoint
@@ -68,6 +72,7 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
                            survives by resuming from its last checkpoint (default 2; 0: stop at the first)
   --smaller-batch-on-oom   on running out of memory, resume with half the batch size (default: stop and
                            say which batch size to try)
+  --max-megapixels N       refuse (skip, naming the file) images larger than N megapixels (default 120)
   --verbose                also print the browser's console
   -h, --help               this text
 
@@ -81,6 +86,9 @@ export interface FinetuneArgs {
   config: TrainConfigInput;
   mode: 'finetune' | 'features';
   resume: boolean;
+  /** Replace an unfinished run's checkpoint (start over), or an earlier run's model and report. */
+  restart: boolean;
+  overwrite: boolean;
   /** Batches between checkpoints, besides every epoch and every 60 s (null: those only). */
   checkpointEvery: number | null;
   /** The largest share of time epoch-end checkpoints may take (null: save at every epoch end). */
@@ -102,10 +110,14 @@ function numberOr<W extends string>(flag: string, raw: string | undefined, word:
   return raw === word ? word : number(flag, raw);
 }
 
+/** Flags that change where or how fast a resumed run goes, not what it trains: the ones --resume takes. */
+export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'backend', 'finetune-backend', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
+
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
     args: argv,
     strict: true,
+    tokens: true,
     options: {
       dataset: { type: 'string' },
       model: { type: 'string' },
@@ -133,6 +145,9 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       backend: { type: 'string' },
       'finetune-backend': { type: 'string' },
       resume: { type: 'boolean', default: false },
+      restart: { type: 'boolean', default: false },
+      overwrite: { type: 'boolean', default: false },
+      'max-megapixels': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'checkpoint-overhead': { type: 'string' },
       'fault-attempts': { type: 'string' },
@@ -142,6 +157,13 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.restart && values.resume) throw new ConfigError('--restart and --resume contradict each other: continue the checkpoint, or replace it');
+  if (values.resume) {
+    const changed = [...new Set(tokens.flatMap((t) => (t.kind === 'option' && !WITH_RESUME.has(t.name) ? [`--${t.name}`] : [])))];
+    if (changed.length) {
+      throw new ConfigError(`${changed.join(', ')} cannot change a run with --resume: it continues with its checkpoint's settings (drop ${changed.length === 1 ? 'it' : 'them'}, or start over with --restart)`);
+    }
+  }
   const bundled = values.dataset === undefined;
   if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
   if (values.mode !== 'finetune' && values.mode !== 'features') throw new ConfigError(`--mode must be finetune or features, got '${values.mode}'`);
@@ -166,6 +188,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
     weights: values.weights,
     pixelBudgetMB: number('pixel-mb', values['pixel-mb']),
+    maxImageMegapixels: number('max-megapixels', values['max-megapixels']),
     head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: numberOr('head-lr', values['head-lr'], 'auto') },
     finetune: {
       epochs: number('finetune-epochs', values['finetune-epochs']) ?? preset?.finetuneEpochs,
@@ -194,6 +217,8 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     config: dropUndefined(config),
     mode: values.mode,
     resume: values.resume,
+    restart: values.restart,
+    overwrite: values.overwrite,
     checkpointEvery,
     checkpointOverhead,
     recovery: { attempts, smallerBatch: values['smaller-batch-on-oom'] },
@@ -205,4 +230,19 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
 /** Leaves unset options out, so the recipe's defaults fill them in. */
 function dropUndefined<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The command that continues this run: the flags --resume takes, as the user gave them, then --resume. */
+export function resumeCommand(argv: string[]): string {
+  const quote = (arg: string): string => (/^[\w./:#@=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = /^--([\w-]+)/.exec(arg)?.[1];
+    if (!name || !WITH_RESUME.has(name) || name === 'resume') continue;
+    kept.push(arg);
+    const takesValue = !arg.includes('=') && !['smaller-batch-on-oom', 'verbose', 'help'].includes(name);
+    if (takesValue && i + 1 < argv.length) kept.push(argv[++i]!);
+  }
+  return ['npm run finetune --', ...kept.map(quote), '--resume'].join(' ');
 }

@@ -40,11 +40,14 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
 export interface LaunchOptions {
   /** false starts Chromium without WebGPU, e.g. to exercise the fallback chain. */
   webgpu?: boolean;
+  /** false leaves Ctrl-C and SIGTERM to the caller: Playwright otherwise closes the browser at once. */
+  closeOnSignals?: boolean;
 }
 
 export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') : CHROMIUM_ARGS;
-  return chromium.launch({ executablePath: findChromium(), headless: true, args });
+  const signals = options.closeOnSignals ?? true;
+  return chromium.launch({ executablePath: findChromium(), headless: true, args, handleSIGINT: signals, handleSIGTERM: signals, handleSIGHUP: signals });
 }
 
 /** A browser whose profile (IndexedDB included) lives in `userDataDir` and outlasts the process. */

@@ -1,47 +1,59 @@
 // npm run finetune -- --dataset DIR --model OUT: the recipe's command line, running the browser worker
 // in headless Chromium against files served from 127.0.0.1.
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { resolveConfig } from '../src/config';
 import { listDataset } from '../src/data/listing';
-import type { RecipeResult } from '../src/protocol';
+import { KERAS_VGG16_NOTOP } from '../src/model/base-source';
+import type { DatasetSource, RecipeResult } from '../src/protocol';
 import type { OpenInput } from '../src/train/open-session';
-import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs } from './args';
+import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs, resumeCommand } from './args';
 import { launchChromium, newPage } from './chromium';
 import { makePrinter } from './progress-printer';
 import { resolveLocalWeights, type LocalWeights } from './weights';
-import { listDirectory } from './dataset-dir';
+import { listDirectory, type DirectoryListing } from './dataset-dir';
+import { claimOutput, LOCK_FILE } from './output-folder';
+import { escapeControls } from './safe-text';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
 
 const inPackage = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
 export const APP_DIR = inPackage('dist');
 /** Exit codes: 1 a failed run, 2 a usage or settings error, 130 cancelled with Ctrl-C. */
 const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+/** An untrained VGG16's weights without top, for how much room a checkpoint needs. */
+const VGG16_NOTOP_BYTES = KERAS_VGG16_NOTOP.expected.bytes;
 
 type Outcome = { ok: true; result: RecipeResult } | { ok: false; name: string; message: string };
 
-/** The runner page, its events printed here as the recipe logs them. */
-async function openRunner(browser: Browser, appUrl: string, verbose: boolean): Promise<Page> {
+/** The runner page, its events printed here as the recipe logs them; its first visit carries the run's token. */
+async function openRunner(browser: Browser, appUrl: string, token: string, verbose: boolean): Promise<Page> {
   const page = await newPage(browser);
-  page.on('pageerror', (error) => console.error(`[browser] ${error.message}`));
-  if (verbose) page.on('console', (message) => console.error(`[browser ${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => console.error(`[browser] ${escapeControls(error.message)}`));
+  if (verbose) page.on('console', (message) => console.error(`[browser ${message.type()}] ${escapeControls(message.text())}`));
   await page.exposeFunction('onFinetuneEvent', makePrinter(process.stdout.isTTY === true));
-  await page.goto(`${appUrl}/runner.html`);
+  await page.goto(`${appUrl}/runner.html?token=${token}`);
   await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
   return page;
 }
 
-/** Both stages (or the features baseline) in the worker; Ctrl-C cancels between two batches. */
-async function runInPage(page: Page, input: OpenInput, mode: 'finetune' | 'features'): Promise<Outcome> {
-  const cancel = (): void => {
-    console.error('\n[INFO] cancelling after the current batch (Ctrl-C again to quit at once)...');
-    process.once('SIGINT', () => process.exit(EXIT.cancelled));
-    void page.evaluate(() => window.finetune.api.cancel()).catch(() => undefined);
+/**
+ * Both stages (or the features baseline) in the worker. Ctrl-C or SIGTERM stops between two batches and
+ * writes a checkpoint first; a second one quits at once.
+ */
+async function runInPage(page: Page, input: OpenInput, mode: 'finetune' | 'features', quit: () => void): Promise<Outcome> {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return quit();
+    stopping = true;
+    console.error(`\n[INFO] ${signal}: stopping after the current batch and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)...`);
+    void page.evaluate(() => window.finetune.api.cancel(true)).catch(() => undefined);
   };
-  process.once('SIGINT', cancel);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     return await page.evaluate(
       async ([sessionInput, how]): Promise<Outcome> => {
@@ -57,8 +69,29 @@ async function runInPage(page: Page, input: OpenInput, mode: 'finetune' | 'featu
       [input, mode] as const,
     );
   } finally {
-    process.off('SIGINT', cancel);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
+}
+
+/** What the run serves: the images the listing keeps and the weights' files, by URL path; nothing else. */
+function servedFiles(listing: DirectoryListing, items: DatasetSource['items'], weights: LocalWeights): Map<string, string> {
+  const files = new Map(weights.files);
+  for (const item of items) files.set(new URL(item.url!, 'http://127.0.0.1').pathname, listing.fileOf.get(item.url!)!);
+  return files;
+}
+
+/** What a checkpoint of this run may take on disk: a few copies of the trained layers, from the base's size. */
+async function checkpointEstimate(weights: LocalWeights): Promise<number> {
+  const sizes = await Promise.all([...weights.files.values()].map(async (file) => (await stat(file)).size));
+  return 3 * (sizes.reduce((a, b) => a + b, 0) || VGG16_NOTOP_BYTES);
+}
+
+/** Writes `text` aside and renames it into place: a crash leaves the earlier file whole. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const partial = `${path}.${process.pid}.partial`;
+  await writeFile(partial, text);
+  await rename(partial, path);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -67,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     args = parseFinetuneArgs(argv);
     if (!args.help) resolveConfig(args.config);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}\n\n${FINETUNE_USAGE}`);
+    console.error(`error: ${escapeControls((error as Error).message)} (see --help)`);
     return EXIT.usage;
   }
   if (args.help) {
@@ -86,54 +119,73 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
   if (!existsSync(datasetDir)) {
-    console.error(`error: dataset folder ${datasetDir} does not exist`);
+    console.error(`error: dataset folder ${escapeControls(datasetDir)} does not exist`);
     return EXIT.failed;
   }
   const started = Date.now();
   let input: OpenInput;
+  let files: Map<string, string>;
   let weights: LocalWeights;
+  let release: () => Promise<void>;
   try {
-    const { files, folders } = await listDirectory(datasetDir);
-    const listing = listDataset(files, basename(datasetDir), folders);
+    const directory = await listDirectory(datasetDir);
+    const listing = listDataset(directory.files, basename(datasetDir), directory.folders);
     weights = await resolveLocalWeights(args.config.weights ?? 'random', cwd);
+    files = servedFiles(directory, listing.source.items, weights);
+    // The bundled sample's own output folder is the sample's to replace; a folder the user names is theirs.
+    const overwrite = args.overwrite || !args.outDir;
+    const claim = await claimOutput(outDir, { datasetDir, resume: args.resume, restart: args.restart, overwrite, checkpointBytes: await checkpointEstimate(weights) });
+    release = claim.release;
+    for (const note of claim.notes) console.log(`[INFO] ${escapeControls(note)}`);
     input = {
       config: args.config,
       dataset: listing.source,
       root: datasetDir,
-      skipped: listing.skipped,
+      skipped: [...directory.skipped, ...listing.skipped],
       resume: args.resume,
       checkpoint: { target: { kind: 'http', url: OUTPUT_ROUTE + CHECKPOINT_FILE }, everyBatches: args.checkpointEvery, ...(args.checkpointOverhead !== null && { maxOverhead: args.checkpointOverhead }) },
       recovery: args.recovery,
     };
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${escapeControls((error as Error).message)}`);
     return EXIT.failed;
   }
-  const server = await startServer({ appDir: APP_DIR, datasetDir, outputDir: outDir, weightsDir: weights.dir });
+  const token = randomBytes(24).toString('base64url');
+  const server = await startServer({ appDir: APP_DIR, files, outputDir: outDir, token });
   input.config = { ...input.config, weights: weights.setting(server.url) };
   let browser: Browser | null = null;
+  const quit = (): void => {
+    console.error('[INFO] quitting at once: the last checkpoint written stays');
+    rmSync(join(outDir, LOCK_FILE), { force: true });
+    process.exit(EXIT.cancelled);
+  };
   try {
-    browser = await launchChromium();
-    const page = await openRunner(browser, server.url, args.verbose);
-    const outcome = await runInPage(page, input, args.mode);
+    browser = await launchChromium({ closeOnSignals: false });
+    const page = await openRunner(browser, server.url, token, args.verbose);
+    const outcome = await runInPage(page, input, args.mode, quit);
     if (!outcome.ok) {
-      console.error(`error: ${outcome.name}: ${outcome.message}`);
-      return outcome.name === 'CancelledError' ? EXIT.cancelled : EXIT.failed;
+      if (outcome.name !== 'CancelledError') {
+        console.error(`error: ${outcome.name}: ${escapeControls(outcome.message)}`);
+        return EXIT.failed;
+      }
+      const saved = existsSync(join(outDir, CHECKPOINT_FILE));
+      console.error(saved ? `[INFO] stopped; continue with: ${resumeCommand(argv)}` : '[INFO] stopped before its first checkpoint: nothing to resume');
+      return EXIT.cancelled;
     }
     console.log('[INFO] serializing model...');
-    await mkdir(outDir, { recursive: true });
     const saved = await page.evaluate((prefix) => window.finetune.exportTo(prefix), OUTPUT_ROUTE.slice(0, -1));
     const report = { createdAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, dataset: datasetDir, ...outcome.result };
-    await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await rm(join(outDir, CHECKPOINT_FILE), { force: true }); // the run is complete: nothing left to resume
-    console.log(`[INFO] wrote ${outDir}: ${[...saved.files, 'report.json'].join(', ')} (${(saved.bytes / 1e6).toFixed(1)} MB)`);
+    console.log(`[INFO] wrote ${escapeControls(outDir)}: ${[...saved.files, 'report.json'].join(', ')} (${(saved.bytes / 1e6).toFixed(1)} MB)`);
     return EXIT.ok;
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${escapeControls((error as Error).message)}`);
     return EXIT.failed;
   } finally {
     await browser?.close();
     await server.close();
+    await release();
   }
 }
 

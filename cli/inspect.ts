@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { knownBackbone } from '../src/model/base-source';
-import { tfjsUnfreeze } from '../src/model/base';
+import { layersModelOf, tfjsUnfreeze } from '../src/model/base';
 import { inspectLayers, layerIndex } from '../src/model/layers';
 import { buildVgg16 } from '../src/model/vgg16';
 import type { LayerInfo } from '../src/protocol';
@@ -36,22 +36,19 @@ export function formatLayerTable(layers: LayerInfo[], marks = new Map<number, st
   ];
 }
 
-/** model.json and the shards it lists, from a path or a URL. */
+/** model.json and the shards it lists, from a path or a URL, loaded as a base is. */
 async function loadLayersModel(location: string): Promise<tf.LayersModel> {
   const remote = /^https?:\/\//.test(location);
-  const read = async (relative: string): Promise<ArrayBuffer> => {
-    if (remote) {
-      const response = await fetch(new URL(relative, location));
-      if (!response.ok) throw new Error(`${new URL(relative, location).href}: HTTP ${response.status}`);
-      return response.arrayBuffer();
-    }
-    const bytes = await readFile(relative === location ? location : join(dirname(location), relative));
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const read = async (relative: string): Promise<Blob> => {
+    if (!remote) return new Blob([new Uint8Array(await readFile(relative === location ? location : join(dirname(location), relative)))]);
+    const response = await fetch(new URL(relative, location));
+    if (!response.ok) throw new Error(`${new URL(relative, location).href}: HTTP ${response.status}`);
+    return response.blob();
   };
-  const json = JSON.parse(new TextDecoder().decode(await read(location))) as tf.io.ModelJSON;
-  const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map(read));
-  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: tf.io.concatenateArrayBuffers(shards) }));
+  const json = await read(location);
+  const shards = (JSON.parse(await json.text()) as tf.io.ModelJSON).weightsManifest.flatMap((g) => g.paths);
+  const files = [{ name: 'model.json', blob: json }, ...(await Promise.all(shards.map(async (name) => ({ name, blob: await read(name) }))))];
+  return (await layersModelOf(location, files)).model;
 }
 
 /** The table of a TF.js model, cut at `layer` when one is given, with its marks. */
@@ -59,8 +56,8 @@ async function tfjsTable(location: string, layer: string | undefined): Promise<s
   const full = await loadLayersModel(location);
   try {
     if (!layer) return [...formatLayerTable(inspectLayers(full)), `[INFO] choose a cut with --weights ${location}#<layer name>: the new head goes on that layer's output`];
-    const cutIndex = layerIndex(full, layer);
-    const base = tf.model({ inputs: full.inputs, outputs: full.layers[cutIndex]!.output as tf.SymbolicTensor });
+    const base = tf.model({ inputs: full.inputs, outputs: full.layers[layerIndex(full, layer)]!.output as tf.SymbolicTensor });
+    const cutIndex = layerIndex(base, layer);
     const { unfreezeFrom, unfreezeWhy } = tfjsUnfreeze(base, knownBackbone(location), layer);
     const marks = new Map([[layerIndex(base, unfreezeFrom), `stage 2 starts here by default: ${unfreezeWhy}`]]);
     marks.set(cutIndex, [marks.get(cutIndex), 'the cut: the new head goes on this output'].filter(Boolean).join('; '));

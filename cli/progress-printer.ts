@@ -1,5 +1,6 @@
 import type { TrainEvent } from '../src/protocol';
 import { formatEvent } from '../src/train/log-format';
+import { escapeEvent } from './safe-text';
 
 /** How often a log that is not a terminal gets a progress line during long work (a cache build, a long epoch). */
 export const PROGRESS_LINE_EVERY_MS = 30_000;
@@ -12,7 +13,7 @@ export function progressText(event: TrainEvent, epochs: Partial<Record<1 | 2, nu
     case 'cache-progress':
       return `stage ${event.stage}: running the frozen layers once, ${event.done}/${event.total} images and augmented views`;
     case 'search-progress':
-      return `stage ${event.stage}: searching the learning rate, trial ${event.trial}, epoch ${event.epoch}/${event.epochs}`;
+      return `stage ${event.stage}: search trial ${event.trial}, epoch ${event.epoch}/${event.epochs}`;
     case 'decode-progress':
       return `decoding ${event.done}/${event.total}`;
     default:
@@ -34,7 +35,8 @@ export function makePrinter(
   let transient = false;
   let lastLine = now();
   const epochs: Partial<Record<1 | 2, number>> = {};
-  return (event) => {
+  return (raw) => {
+    const event = escapeEvent(raw);
     if (event.type === 'stage-start') epochs[event.stage] = event.epochs;
     const lines = formatEvent(event);
     const progress = lines.length ? null : progressText(event, epochs);

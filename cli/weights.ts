@@ -3,19 +3,39 @@
 // already fetched is reused), with progress on the terminal.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { download, type Expected } from '../src/data/download';
 import { WeightsError } from '../src/errors';
 import { KERAS_VGG16_NOTOP, parseWeights } from '../src/model/base-source';
-import { WEIGHTS_ROUTE } from './server';
+import { safeJoin, WEIGHTS_ROUTE } from './server';
 
 export interface LocalWeights {
   /** The `weights` setting the browser gets, relative to the local server ('random' or a /weights/ path). */
   setting: (serverUrl: string) => string;
-  /** The folder served under /weights/, if any. */
-  dir?: string;
+  /** The files served under /weights/ (URL path to file): the weights file, or model.json and the shards it lists; nothing else of their folder. */
+  files: Map<string, string>;
+}
+
+const route = (name: string): string => `${WEIGHTS_ROUTE}${name.split('/').map(encodeURIComponent).join('/')}`;
+
+/** model.json and each weights file its manifest lists, which must lie in its folder. */
+async function tfjsFiles(file: string, given: string): Promise<Map<string, string>> {
+  let json: { weightsManifest?: { paths?: string[] }[] };
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as typeof json;
+  } catch (error) {
+    throw new WeightsError(`--weights ${given}: ${file} is not a readable model.json (${(error as Error).message})`);
+  }
+  const files = new Map([[route(basename(file)), file]]);
+  for (const shard of (json.weightsManifest ?? []).flatMap((group) => group.paths ?? [])) {
+    const path = safeJoin(dirname(file), shard);
+    if (!path) throw new WeightsError(`--weights ${given}: its manifest names ${shard}, outside the model's folder`);
+    if (!existsSync(path)) throw new WeightsError(`--weights ${given}: its manifest names ${shard}, which is missing`);
+    files.set(route(shard), path);
+  }
+  return files;
 }
 
 const isRemote = (value: string): boolean => /^https?:\/\//i.test(value);
@@ -48,13 +68,13 @@ async function fetchInto(url: string, file: string, expected?: Expected): Promis
 
 export async function resolveLocalWeights(weights: string, cwd: string): Promise<LocalWeights> {
   const source = parseWeights(weights);
-  const served = (file: string, suffix = ''): LocalWeights => ({
-    dir: dirname(file),
-    setting: (serverUrl) => `${serverUrl}${WEIGHTS_ROUTE}${encodeURIComponent(basename(file))}${suffix}`,
+  const served = (file: string, files = new Map([[route(basename(file)), file]]), suffix = ''): LocalWeights => ({
+    files,
+    setting: (serverUrl) => `${serverUrl}${route(basename(file))}${suffix}`,
   });
   switch (source.kind) {
     case 'random':
-      return { setting: () => 'random' };
+      return { setting: () => 'random', files: new Map() };
     case 'cached':
       throw new WeightsError('cached:<sha256> names a file picked in the browser app; give the command line the file itself');
     case 'keras-h5': {
@@ -71,10 +91,10 @@ export async function resolveLocalWeights(weights: string, cwd: string): Promise
       return served(file);
     }
     case 'tfjs': {
-      if (isRemote(source.url)) return { setting: () => weights }; // the browser fetches it (the host must allow CORS)
+      if (isRemote(source.url)) return { setting: () => weights, files: new Map() }; // the browser fetches it (the host must allow CORS)
       const file = resolve(cwd, source.url);
       if (!existsSync(file)) throw new WeightsError(`--weights ${source.url}: no such file (${file})`);
-      return served(file, `#${source.layer}`);
+      return served(file, await tfjsFiles(file, source.url), `#${source.layer}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { MAX_IMAGE_MEGAPIXELS } from './data/decode';
 import { parseWeights } from './model/base-source';
 import { BACKEND_CHAIN, HEAD_KINDS, type AugmentConfig, type CacheConfig, type TrainConfig } from './protocol';
 
@@ -37,6 +38,7 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   augment: RECIPE_AUGMENT,
   cache: { head: true, finetune: true, views: 2, budgetMB: 1024 },
   pixelBudgetMB: 512,
+  maxImageMegapixels: MAX_IMAGE_MEGAPIXELS,
   weights: 'random',
   preprocessing: 'auto',
   backend: 'auto',
@@ -138,6 +140,7 @@ export function validateConfig(c: TrainConfig): void {
   requireInteger('cache.views', c.cache.views, 0, 16);
   requireRange('cache.budgetMB', c.cache.budgetMB, 0, 65536, false);
   requireRange('pixelBudgetMB', c.pixelBudgetMB, 0, 65536);
+  requireRange('maxImageMegapixels', c.maxImageMegapixels, 0, 10_000, false);
   if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
   else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {
     throw new ConfigError('unfreezeFrom must be a layer index or a layer name');

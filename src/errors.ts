@@ -36,4 +36,10 @@ export class OutOfMemoryError extends FinetuneError {}
 /** A stage's loss diverged at its rate and at the lower ones it restarted with; the message says what to try. */
 export class DivergenceError extends FinetuneError {}
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError'] as const;
+/** Where the run writes (the command line's output folder) cannot take it: not writable, full, or in use. Never retried as a fault. */
+export class OutputError extends FinetuneError {}
+
+/** A stored record could not be read or written; what is stored stays as it was. */
+export class StorageError extends FinetuneError {}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError', 'OutputError', 'StorageError'] as const;

@@ -80,6 +80,8 @@ export interface TrainConfig {
    * its files (IndexedDB, or the URLs), a few batches ahead, so memory stays flat however many images.
    */
   pixelBudgetMB: number;
+  /** An image whose header declares more pixels than this many million is skipped before it is decoded. */
+  maxImageMegapixels: number;
   /**
    * The base's weights: 'random' (untrained, He-uniform, seeded), 'imagenet' (Keras' VGG16 file), a URL
    * of a Keras .h5 file, 'cached:<sha256>' (a picked file), or 'URL/model.json#layer' (a TF.js model).
@@ -234,6 +236,8 @@ export interface StageResult {
   best: EpochScore | null;
   /** The epoch after which it stopped early, for want of a better validation score (null: it ran every epoch). */
   stoppedEarly: number | null;
+  /** Stage 2's best epoch when stage 1's model was kept instead: lower, but not beyond the noise. */
+  rejected?: EpochScore | null;
   /** null when nothing was held out (testFraction 0). */
   report: ClassificationReport | null;
   /** confusion[true][predicted] */

@@ -255,7 +255,8 @@ export class TrainingController implements ReactiveController {
       const recovery = { smallerBatch: this.host.smallerBatchOnOom };
       this.prepared = await this.client.api.open({ projectId: this.project.id, config, resume, recovery }, Comlink.proxy(this.onEvent));
       this.progress.plan(this.prepared.config.head.epochs, this.prepared.config.finetune.epochs);
-      if (resume) this.host.applyConfig(this.prepared.config);
+      // A resumed run trains with its checkpoint's settings; the form keeps showing what the project asks for.
+      if (resume) await this.refreshProject().then(() => this.project && this.host.applyConfig(this.project.config));
       this.status = 'training';
       this.update();
       const result: RecipeResult = await this.client.api.runRecipe();

@@ -144,8 +144,9 @@ const api = {
   resume(): void {
     current().control.resume();
   },
-  cancel(): void {
-    opened?.session.control.cancel();
+  /** Stops between two batches; with `saveFirst`, a stage in progress writes a checkpoint of that point first. */
+  cancel(saveFirst = false): void {
+    opened?.session.control.cancel(saveFirst);
   },
   fingerprints() {
     return current().fingerprints();

@@ -1,4 +1,5 @@
 // Decoding runs where OffscreenCanvas exists (the worker, or a page); nothing here touches the DOM tree.
+import { declaredSize } from './image-size';
 
 /** RGB bytes of one image, `size * size * 3`, row-major. */
 export type RgbPixels = Uint8Array;
@@ -21,13 +22,25 @@ async function readBytes(item: { url?: string; blob?: Blob }): Promise<Blob> {
   return response.blob();
 }
 
+/** Enough of a file for its header to declare its size (a JPEG's EXIF and ICC segments come first). */
+const HEADER_BYTES = 1 << 20;
+
+/** The default largest image decoded, in megapixels: a 108-megapixel phone photo passes, a 15000 x 15000 scan does not. */
+export const MAX_IMAGE_MEGAPIXELS = 120;
+
 /**
  * Aspect-aware resize: the shorter side becomes `size`, then the centre `size x size` is kept
  * (the recipe's AspectAwarePreprocessor). EXIF orientation is applied; transparency is composited on white.
+ * An image whose header declares more than `maxMegapixels` is refused before it is decoded.
  */
-export async function decodeImage(item: { url?: string; blob?: Blob }, size: number): Promise<RgbPixels> {
+export async function decodeImage(item: { url?: string; blob?: Blob }, size: number, maxMegapixels = MAX_IMAGE_MEGAPIXELS): Promise<RgbPixels> {
   const blob = await readBytes(item);
   if (blob.size === 0) throw new ImageDecodeError('is empty (0 bytes)');
+  const declared = declaredSize(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  if (declared && declared.width * declared.height > maxMegapixels * 1e6) {
+    const megapixels = ((declared.width * declared.height) / 1e6).toFixed(0);
+    throw new ImageDecodeError(`is ${declared.width} x ${declared.height} (${megapixels} megapixels), over the limit of ${maxMegapixels} megapixels (maxImageMegapixels, --max-megapixels)`);
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });

@@ -15,6 +15,8 @@ export interface Downloaded {
 }
 
 const MB = 1024 * 1024;
+/** A download that gets no byte (nor its headers) for this long is given up, with a message saying so. */
+export const DOWNLOAD_STALL_MS = 30_000;
 const size = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
 /**
@@ -24,16 +26,44 @@ const size = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
  */
 export async function download(
   url: string,
-  options: { expected?: Expected; signal?: AbortSignal; onProgress?: (loaded: number, total: number | null) => void } = {},
+  options: { expected?: Expected; signal?: AbortSignal; onProgress?: (loaded: number, total: number | null) => void; stallMs?: number } = {},
 ): Promise<Downloaded> {
-  const { expected = {}, signal, onProgress } = options;
+  const { expected = {}, signal, onProgress, stallMs = DOWNLOAD_STALL_MS } = options;
+  const stalled = new AbortController();
+  let timer = setTimeout(() => stalled.abort(), stallMs);
+  const alive = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stalled.abort(), stallMs);
+  };
+  const quiet = `no data came from ${url} for ${Math.round(stallMs / 1000)} s: the server stopped answering (check the address, or try again)`;
+  try {
+    return await fetchAll(url, signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal, { expected, onProgress, alive, cancelled: () => signal?.aborted === true, quiet });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface FetchHooks {
+  expected: Expected;
+  onProgress?: (loaded: number, total: number | null) => void;
+  /** A byte or the headers arrived. */
+  alive(): void;
+  cancelled(): boolean;
+  /** The message when the stall timer, not the caller, aborted. */
+  quiet: string;
+}
+
+async function fetchAll(url: string, signal: AbortSignal, hooks: FetchHooks): Promise<Downloaded> {
+  const { expected, onProgress } = hooks;
   let response: Response;
   try {
     response = await fetch(url, { signal });
   } catch (error) {
-    if (signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled`);
+    if (hooks.cancelled()) throw new WeightsError(`the download of ${url} was cancelled`);
+    if (signal.aborted) throw new WeightsError(hooks.quiet);
     throw new WeightsError(`could not download ${url}: ${(error as Error).message} (offline, or the server is unreachable)`);
   }
+  hooks.alive();
   if (!response.ok || !response.body) throw new WeightsError(`could not download ${url}: HTTP ${response.status} ${response.statusText}`.trim());
   const header = Number(response.headers.get('content-length'));
   const total = Number.isFinite(header) && header > 0 ? header : (expected.bytes ?? null);
@@ -45,6 +75,7 @@ export async function download(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      hooks.alive();
       chunks.push(value);
       md5.update(value);
       sha256.update(value);
@@ -52,7 +83,8 @@ export async function download(
       onProgress?.(loaded, total);
     }
   } catch (error) {
-    if (signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled after ${size(loaded)}`);
+    if (hooks.cancelled()) throw new WeightsError(`the download of ${url} was cancelled after ${size(loaded)}`);
+    if (signal.aborted) throw new WeightsError(`${hooks.quiet}; ${size(loaded)} had arrived`);
     throw new WeightsError(`the download of ${url} broke off after ${size(loaded)}${total ? ` of ${size(total)}` : ''}: ${(error as Error).message}`);
   }
   if (Number.isFinite(header) && header > 0 && loaded !== header) {

@@ -1,6 +1,6 @@
 import { DatasetError } from '../errors';
 import type { DatasetItem, DatasetSource, SkippedFile } from '../protocol';
-import { decodeImage, ImageDecodeError, type RgbPixels } from './decode';
+import { decodeImage, ImageDecodeError, MAX_IMAGE_MEGAPIXELS, type RgbPixels } from './decode';
 import { requireImagesInEveryClass } from './listing';
 
 /** Where a dataset's decoded images come from when a batch needs them. */
@@ -52,7 +52,7 @@ export function memoryStore(pixels: Uint8Array, length: number): PixelStore {
 }
 
 /** Decodes each batch's images from their files (blobs in IndexedDB, or URLs): nothing stays in memory. */
-function streamStore(items: DatasetItem[], size: number): PixelStore {
+function streamStore(items: DatasetItem[], size: number, maxMegapixels: number): PixelStore {
   const length = size * size * 3;
   return {
     kind: 'stream',
@@ -62,7 +62,7 @@ function streamStore(items: DatasetItem[], size: number): PixelStore {
       await eachConcurrently(indices.length, async (row) => {
         const item = items[indices[row]!]!;
         try {
-          bytes.set(await decodeImage(item, size), row * length);
+          bytes.set(await decodeImage(item, size, maxMegapixels), row * length);
         } catch (error) {
           if (!(error instanceof ImageDecodeError)) throw error;
           throw new DatasetError(`${item.path} was readable when the run started but ${error.message} now: was it changed or removed?`);
@@ -78,7 +78,14 @@ function streamStore(items: DatasetItem[], size: number): PixelStore {
  * with no image at all is a DatasetError naming its folder. The decoded pixels are kept when the whole
  * dataset fits in `budgetBytes`; otherwise only the check is kept, and batches decode their images again.
  */
-export async function loadPixels(source: DatasetSource, size: number, root: string, progress: LoadProgress, budgetBytes = Infinity): Promise<PixelDataset> {
+export async function loadPixels(
+  source: DatasetSource,
+  size: number,
+  root: string,
+  progress: LoadProgress,
+  budgetBytes = Infinity,
+  maxMegapixels = MAX_IMAGE_MEGAPIXELS,
+): Promise<PixelDataset> {
   const total = source.items.length;
   const length = size * size * 3;
   const keep = total * length <= budgetBytes;
@@ -88,7 +95,7 @@ export async function loadPixels(source: DatasetSource, size: number, root: stri
   await eachConcurrently(total, async (index) => {
     const item = source.items[index]!;
     try {
-      const pixels = await decodeImage(item, size);
+      const pixels = await decodeImage(item, size, maxMegapixels);
       usable[index] = true;
       if (keep) decoded[index] = pixels;
     } catch (error) {
@@ -108,7 +115,7 @@ export async function loadPixels(source: DatasetSource, size: number, root: stri
     kept.forEach((i, row) => all.set(decoded[i]!, row * length));
     pixels = memoryStore(all, length);
   } else {
-    pixels = streamStore(kept.map((i) => source.items[i]!), size);
+    pixels = streamStore(kept.map((i) => source.items[i]!), size, maxMegapixels);
   }
   return { size, classes: source.classes, paths: kept.map((i) => source.items[i]!.path), labels, pixels };
 }

@@ -78,7 +78,7 @@ async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseConte
 }
 
 /** A TF.js layers model from model.json and its shards (as listed in its weights manifest), in memory. */
-async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<{ model: tf.LayersModel; json: tf.io.ModelJSON }> {
+export async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<{ model: tf.LayersModel; json: tf.io.ModelJSON }> {
   const json = JSON.parse(await files[0]!.blob.text()) as tf.io.ModelJSON;
   const shards = json.weightsManifest.flatMap((group) => group.paths);
   const data = await Promise.all(

@@ -1,5 +1,6 @@
 import type { Checkpoint, CheckpointSink } from '../train/checkpoint';
 import type { FinetuneStore } from './schema';
+import { readRetrying } from './transient-read';
 
 /**
  * A project's checkpoint in IndexedDB. One readwrite transaction writes the checkpoint, the project's
@@ -9,7 +10,7 @@ export function indexedDbCheckpoints(db: FinetuneStore, projectId: string, runId
   return {
     label: 'IndexedDB',
     async load() {
-      const record = await db.get('checkpoints', projectId);
+      const record = await readRetrying(`the checkpoint of project ${projectId}`, () => db.get('checkpoints', projectId));
       if (!record) return null;
       const { projectId: _, ...checkpoint } = record;
       return checkpoint;

@@ -1,3 +1,4 @@
+import { OutputError } from '../errors';
 import { packCheckpoint, unpackCheckpoint, type CheckpointSink } from '../train/checkpoint';
 
 /** Checkpoints kept by the command line's local server, which writes them to disk atomically. */
@@ -7,13 +8,13 @@ export function httpCheckpoints(url: string): CheckpointSink {
     async load() {
       const response = await fetch(url);
       if (response.status === 404) return null;
-      if (!response.ok) throw new Error(`reading the checkpoint failed: HTTP ${response.status}`);
+      if (!response.ok) throw new OutputError(`reading the checkpoint from the output folder failed: HTTP ${response.status} ${await response.text()}`);
       return unpackCheckpoint(await response.arrayBuffer());
     },
     async save(checkpoint) {
       // A Blob body streams from the blob store; Chromium uploads an ArrayBuffer body about 6x slower.
       const response = await fetch(url, { method: 'PUT', body: new Blob([packCheckpoint(checkpoint)]) });
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${await response.text()}`);
+      if (!response.ok) throw new OutputError(`HTTP ${response.status}: ${await response.text()}`);
     },
   };
 }

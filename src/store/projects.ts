@@ -2,6 +2,7 @@ import { resolveConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
 import type { DatasetSource } from '../protocol';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
+import { readRetrying } from './transient-read';
 
 export interface ProjectSummary extends ProjectRecord {
   /** Where its checkpoint stands ('' without one). */
@@ -39,7 +40,7 @@ export async function getProject(db: FinetuneStore, id: string): Promise<Project
 }
 
 export async function listProjects(db: FinetuneStore): Promise<ProjectSummary[]> {
-  const [projects, checkpoints] = await Promise.all([db.getAll('projects'), db.getAll('checkpoints')]);
+  const [projects, checkpoints] = await Promise.all([db.getAll('projects'), readRetrying('the checkpoints', () => db.getAll('checkpoints'))]);
   return projects
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .map((p) => {

@@ -14,6 +14,7 @@ export function isBetter(score: Omit<EpochScore, 'epoch'>, than: Omit<EpochScore
 /** Whether `a`'s per-image losses are lower than `b`'s (the same images) by more than one standard error of the mean difference. */
 export function significantlyLower(a: Float32Array, b: Float32Array): boolean {
   const n = a.length;
+  if (n < 2) return false; // one image has no noise to measure
   let mean = 0;
   for (let i = 0; i < n; i++) mean += a[i]! - b[i]!;
   mean /= Math.max(1, n);

@@ -1,3 +1,4 @@
+import { OutputError } from '../errors';
 import type { TrainEventListener } from '../protocol';
 import { checkpointBytes, type Checkpoint, type CheckpointSink } from './checkpoint';
 import type { RunControl } from './control';
@@ -47,6 +48,11 @@ export class Checkpointer {
     this.lastSaved = now();
   }
 
+  /** The sink already holds a good checkpoint (the one a run resumed from): what a failed save keeps. */
+  resumedFrom(where: string): void {
+    this.lastGood = where;
+  }
+
   /** After a batch (`boundary` false) or an epoch (true): saves when due, asking for the position only then. */
   async at(position: () => Promise<StagePosition>, boundary: boolean): Promise<void> {
     this.batchesSince++;
@@ -86,7 +92,7 @@ export class Checkpointer {
         ? `storage is full: it needs about ${(bytes / MB).toFixed(1)} MB more${await storageNote()}`
         : `${error.name}: ${error.message}`;
     const message = `checkpoint not saved to ${this.sink.label} (${cause}); ${kept}`;
-    if (this.policy.onFailure === 'throw') throw new Error(message);
+    if (this.policy.onFailure === 'throw') throw new OutputError(message);
     this.emit({ type: 'warning', message: `${message}. Training is paused: free some space, then resume.` });
     this.control.pause();
   }

@@ -20,6 +20,8 @@ export function yieldToEventLoop(): Promise<void> {
 export class RunControl {
   private paused = false;
   private cancelled = false;
+  /** Cancelled with leave to write a checkpoint of where the loop stands first (the command line's Ctrl-C). */
+  saveBeforeStop = false;
   private wake: (() => void) | null = null;
 
   pause(): void {
@@ -31,8 +33,10 @@ export class RunControl {
     this.wake?.();
   }
 
-  cancel(): void {
+  /** Stops at the next point between batches; with `saveFirst`, a stage's loop writes a checkpoint there first. */
+  cancel(saveFirst = false): void {
     this.cancelled = true;
+    this.saveBeforeStop = saveFirst;
     this.wake?.();
   }
 

@@ -35,6 +35,8 @@ export interface EpochLoop {
   onPause?(epoch: number, step: number, steps: number): void;
   /** After every batch but an epoch's last; `at` reads the metrics still on the device, only when called. */
   afterBatch?(at: () => Promise<LoopPosition>): Promise<void>;
+  /** Cancelled with leave to save first (RunControl.cancel(true)): where the loop stands, before it throws. */
+  onStop?(at: LoopPosition): Promise<void>;
   /**
    * After each epoch: go on, stop (early), or stop as diverged. `history` holds every epoch so far, this
    * one last; `next` is where the following epoch starts (null after the last).
@@ -83,7 +85,12 @@ export async function runEpochs(loop: EpochLoop): Promise<LoopOutcome> {
       };
       for (let step = resuming ? from.step : 0; step < batches.length; step++) {
         if (control.isPaused) await readMetrics(); // a paused run shows where it stands
-        await control.between(() => loop.onPause?.(epoch, step, steps));
+        try {
+          await control.between(() => loop.onPause?.(epoch, step, steps));
+        } catch (error) {
+          if (control.saveBeforeStop && loop.onStop) await readMetrics().then(() => loop.onStop!(at(step)));
+          throw error;
+        }
         const { xs, ys } = await feed.trainBatch(batches[step]!, epoch);
         feed.prefetch(batches.slice(step + 1, step + 1 + PREFETCH_BATCHES)); // read while this one trains
         try {

@@ -101,7 +101,7 @@ export async function runFeatureBaseline(ctx: StageContext, headStart: number, s
   emit({ type: 'info', message: `training logistic regression on ${trainFeatures.shape[0]} x ${trainFeatures.shape[1]} features...` });
   const logistic = await fitLogistic(trainFeatures, labels(train), data.classes.length, { ...LOGISTIC_DEFAULTS, seed: config.seed, ...settings });
   const settled = { learningRate: LOGISTIC_DEFAULTS.learningRate, head: 'gap' as const, restarts: 0, search: null };
-  let result: StageResult = { stage: 1, history: [], settings: settled, best: null, stoppedEarly: null, report: null, confusion: null, misclassified: [], trainableFrom: headStart };
+  let result: StageResult = { stage: 1, history: [], settings: settled, best: null, stoppedEarly: null, rejected: null, report: null, confusion: null, misclassified: [], trainableFrom: headStart };
   if (test) {
     const predicted = tf.tidy(() => (logistic.predict(test) as tf.Tensor).argMax(1).dataSync() as Int32Array);
     result = { ...result, ...scoreHeldOut({ truth: labels(split.test), predicted }, split.test, data) };

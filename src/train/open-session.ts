@@ -1,4 +1,4 @@
-import { overlayConfig, type TrainConfigInput } from '../config';
+import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { CancelledError, ProjectBusyError } from '../errors';
 import type { CheckpointSettings, DatasetSource, RecoverySettings, SkippedFile, TrainEventListener } from '../protocol';
 import { indexedDbCheckpoints } from '../store/checkpoints';
@@ -95,10 +95,10 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
       { sink, policy, db },
     );
     if (store && projectId) {
-      // The project remembers the settings it last trained with (a resumed run keeps its checkpoint's).
-      const { preprocessing, ...settings } = session.prepared.config;
-      const config = { ...settings, preprocessing: input.resume ? project!.config.preprocessing : (input.config?.preprocessing ?? project!.config.preprocessing) };
-      await updateProject(store, projectId, { status: session.prepared.finished ? 'done' : 'training', config });
+      // The project remembers the settings it was last asked to train with, 'auto' as 'auto' (what a run settled
+      // on, a searched rate or a base's stage-2 layer, belongs to that run); a resumed run's come from its checkpoint.
+      const status = session.prepared.finished ? 'done' : 'training';
+      await updateProject(store, projectId, input.resume ? { status } : { status, config: resolveConfig(overlayConfig(project!.config, input.config)) });
     }
     let finished = false;
     const finish = async (outcome: string): Promise<void> => {

@@ -1,6 +1,7 @@
-import { RECIPE_DEFAULTS, type TrainConfigInput } from '../config';
+import { RECIPE_DEFAULTS, validateConfig, type TrainConfigInput } from '../config';
+import { ConfigError } from '../errors';
 import type { PixelDataset } from '../data/load';
-import type { StageResult, TrainConfig } from '../protocol';
+import type { StageResult, StageSettings, TrainConfig } from '../protocol';
 import type * as tf from '@tensorflow/tfjs';
 import { layerIndex } from '../model/layers';
 import { copyWeights } from './best-weights';
@@ -25,6 +26,7 @@ export function datasetKey(data: PixelDataset): string {
  * A checkpoint written before rate searches (format 1) continues as it ran: its rates as given, the
  * flatten head, no validation slice (it trained on every training image), no early stopping, and
  * BatchNormalization in TF.js' training mode; one from before the frozen-layer cache, without a cache.
+ * What is new watches it all the same: a diverging stage restarts (stage 1's from a zero classifier).
  */
 function upgradedConfig(checkpoint: Checkpoint): TrainConfig {
   const stored = checkpoint.config as Partial<TrainConfig> & Checkpoint['config'];
@@ -35,6 +37,7 @@ function upgradedConfig(checkpoint: Checkpoint): TrainConfig {
     validationFraction: stored.validationFraction ?? (before ? 0 : RECIPE_DEFAULTS.validationFraction),
     patience: stored.patience === undefined ? (before ? null : RECIPE_DEFAULTS.patience) : stored.patience,
     bnTrain: stored.bnTrain ?? before,
+    maxImageMegapixels: stored.maxImageMegapixels ?? RECIPE_DEFAULTS.maxImageMegapixels,
     cache: stored.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB },
   };
 }
@@ -46,6 +49,11 @@ function upgradedConfig(checkpoint: Checkpoint): TrainConfig {
  */
 export function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
   const config = upgradedConfig(checkpoint);
+  try {
+    validateConfig(config); // a header that no run could have written: damaged, or forged
+  } catch (error) {
+    throw new ConfigError(`the checkpoint holds settings no run can have (${(error as Error).message}): it is damaged or not one of ours; start over instead of resuming`);
+  }
   // Where decoded pixels live changes memory, not results.
   config.pixelBudgetMB = input.pixelBudgetMB ?? checkpoint.config.pixelBudgetMB ?? RECIPE_DEFAULTS.pixelBudgetMB;
   if (input.backend) config.backend = input.backend;
@@ -66,9 +74,8 @@ export function resumeOf(checkpoint: Checkpoint, batchSize: number): CheckpointR
   if (cursor.done || (checkpoint.format !== 1 && !checkpoint.progress)) return null;
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
   // Format 1 had no record of the stage's settings: its rate as configured, no restarts, no best epoch yet.
-  const stageConfig = stage === 1 ? config.head : config.finetune;
   const progress: StageProgress = checkpoint.progress ?? {
-    settings: { learningRate: stageConfig.learningRate as number, head: 'flatten', restarts: 0, search: null },
+    settings: format1Settings(checkpoint, stage),
     startStreams: { shuffle: rng.shuffleAtEpochStart, augment: rng.augment, dropout: rng.dropout },
     best: null,
   };
@@ -81,11 +88,16 @@ export function describeCursor(c: Checkpoint['cursor']): string {
   return c.done ? 'both stages finished' : `stage ${c.stage}, epoch ${c.epoch}, batch ${c.step}`;
 }
 
+/** A stage's settings as format 1 ran them: the configured rate (a number then), the flatten head. */
+function format1Settings(checkpoint: Checkpoint, stage: 1 | 2): StageSettings {
+  return { learningRate: (stage === 1 ? checkpoint.config.head : checkpoint.config.finetune).learningRate as number, head: 'flatten', restarts: 0, search: null };
+}
+
 /** The finished stages of a checkpoint, with what format 1 did not record: the rate as configured, no best epoch. */
 export function resumedStages(checkpoint: Checkpoint): StageResult[] {
   return checkpoint.stages.map((s: Partial<StageResult> & Omit<StageResult, 'settings' | 'best' | 'stoppedEarly'>) => ({
     ...s,
-    settings: s.settings ?? { learningRate: (s.stage === 1 ? checkpoint.config.head : checkpoint.config.finetune).learningRate as number, head: 'flatten', restarts: 0, search: null },
+    settings: s.settings ?? format1Settings(checkpoint, s.stage),
     best: s.best ?? null,
     stoppedEarly: s.stoppedEarly ?? null,
   }));

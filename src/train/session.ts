@@ -92,7 +92,11 @@ export class TrainingSession {
     this.checkpointer = options.sink
       ? new Checkpointer(options.sink, policy, (at) => this.snapshot(at), context.emit, context.control)
       : null;
-    if (this.checkpointer) context.checkpoint = (at, boundary) => this.checkpointer!.at(at, boundary);
+    if (this.checkpointer) {
+      context.checkpoint = (at, boundary) => this.checkpointer!.at(at, boundary);
+      context.saveNow = (at) => this.checkpointer!.save(at);
+    }
+    if (checkpoint) this.checkpointer?.resumedFrom(describeCursor(checkpoint.cursor));
   }
 
   static async open(input: SessionInput, emit: TrainEventListener, options: SessionOptions = {}): Promise<TrainingSession> {
@@ -129,7 +133,7 @@ export class TrainingSession {
         emit({ type: 'skipped', file });
       },
     };
-    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * 2 ** 20).catch((error: unknown) => {
+    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * 2 ** 20, config.maxImageMegapixels).catch((error: unknown) => {
       base.model.dispose();
       throw error;
     });
@@ -219,6 +223,8 @@ export class TrainingSession {
         : { stage, trainableFrom: this.config.unfreezeFrom, settings: this.config.finetune };
     const resume = this.resume?.stage === stage ? this.resume : undefined;
     this.resume = null;
+    // Stage 2 starts from the head stage 1 kept; with no stage 1, from the head as built.
+    if (stage === 2) this.stage1Head ??= await encodeModelWeights(this.model, this.headStart);
     const result = await runStage(this.context, plan, resume);
     this.stages.push(result);
     if (stage === 1) this.stage1Head = await encodeModelWeights(this.model, this.headStart);

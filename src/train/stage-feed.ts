@@ -117,7 +117,10 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   const bytesPerImage = 4 * cutShape(model, from).reduce((a, b) => a * b, 1);
   const wanted = config.augment ? config.cache.views : 0;
   const views = viewsWithin(bytesPerImage, split.train.length, split.validation.length + split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
-  if (views === null) return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);
+  if (views === null) {
+    suffix.dispose();
+    return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);
+  }
   const started = performance.now();
   const cache = await buildCache(ctx, { stage, from, views, control, emit }).catch((error: unknown) => {
     suffix.dispose();

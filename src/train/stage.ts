@@ -13,6 +13,7 @@ import { divergence, MAX_RESTARTS } from './divergence';
 import { runEpochs, type LoopOutcome, type LoopPosition } from './epochs';
 import { evaluate, type Evaluation } from './evaluate';
 import { classificationReport, confusionMatrix } from './metrics';
+import { memoryText } from './log-format';
 import { formatRate } from './rate-search';
 import { makeOptimizer, settleStage, setStreamStates, streamStates } from './stage-settings';
 import { feedFor, type StageFeed } from './stage-feed';
@@ -53,6 +54,8 @@ export interface StageContext {
    * for only when a checkpoint is due (it reads the metrics still on the device).
    */
   checkpoint?: (at: () => Promise<StagePosition>, epochEnd: boolean) => Promise<void>;
+  /** Writes a checkpoint of `at` now, whatever the policy (a run stopped with leave to save). */
+  saveNow?: (at: StagePosition) => Promise<void>;
 }
 
 export interface StagePlan {
@@ -92,7 +95,8 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
     }
     const layers = ctx.model.layers.slice(trainableFrom);
     start ??= { weights: copyWeights(layers), streams: streamStates(ctx) };
-    const origin = stage === 2 && !resume ? await scoreStart(ctx, feed) : null;
+    // Stage 2's epoch 0 (stage 1's model), scored from the start weights: at the start, or after a restart of a resumed run.
+    let origin = stage === 2 && !resume ? await scoreStart(ctx, feed) : null;
     for (;;) {
       best = new BestWeights(layers, start.weights);
       if (resume) best.resumeFrom(resume.progress.best);
@@ -117,6 +121,7 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
       setLayerWeights(layers, start.weights);
       setStreamStates(ctx, start.streams);
       best.dispose();
+      if (stage === 2 && resume) origin = await scoreStart(ctx, feed);
       resume = undefined;
     }
   } finally {
@@ -164,6 +169,7 @@ async function attempt(ctx: StageContext, feed: StageFeed, plan: StagePlan, sett
         best.moved();
         await ctx.checkpoint?.(async () => position(await at()), false);
       },
+      onStop: async (at) => ctx.saveNow?.(position(at)),
       afterEpoch: async (metrics, history, next) => {
         best.moved();
         if (validated) best.offer({ epoch: metrics.epoch, valAcc: metrics.valAcc!, valLoss: metrics.valLoss! });
@@ -172,7 +178,7 @@ async function attempt(ctx: StageContext, feed: StageFeed, plan: StagePlan, sett
         if (diverged) return { diverged };
         const since = best.score ? metrics.epoch - best.score.epoch : 0;
         if (validated && config.patience !== null && since >= config.patience && next) {
-          emit({ type: 'info', message: `stage ${stage}: stopping early after epoch ${metrics.epoch}: no lower val_loss for ${since} epochs (best: epoch ${best.score!.epoch})` });
+          emit({ type: 'info', message: `stage ${stage}: stopping early after epoch ${metrics.epoch}: no lower val_loss for ${since} epochs (best: epoch ${best.score!.epoch}); memory: ${memoryText(metrics)}` });
           return 'stop';
         }
         if (next) await ctx.checkpoint?.(() => Promise.resolve(position(next)), true);
@@ -196,13 +202,14 @@ async function finishStage(
   const { data, split, config, emit } = ctx;
   const last = base.history.at(-1)?.epoch ?? 0;
   let kept = best.score;
+  let rejected: EpochScore | null = null;
   if (kept) {
     best.restore();
-    if (base.stage === 2) kept = await keepStage2OrStage1(ctx, feed, best, kept);
+    if (base.stage === 2) ({ kept, rejected } = await keepStage2OrStage1(ctx, feed, best, kept));
     else emit({ type: 'info', message: `stage 1: keeping epoch ${kept.epoch}'s weights (${scoreText(kept, split.validation.length)}), the best of ${last} epoch${last === 1 ? '' : 's'}` });
   }
   const stoppedEarly = outcome.kind === 'stopped' ? last : null;
-  const result: StageResult = { ...base, best: kept, stoppedEarly, report: null, confusion: null, misclassified: [] };
+  const result: StageResult = { ...base, best: kept, stoppedEarly, rejected, report: null, confusion: null, misclassified: [] };
   if (!split.test.length) return result;
   const final = await evaluate(feed.model, split.test, config.batchSize, feed.heldBatch, data.labels);
   return { ...result, ...scoreHeldOut(final, split.test, data) };
@@ -215,7 +222,7 @@ const scoreText = (s: EpochScore, images: number): string => `val_acc ${s.valAcc
  * that of the model it started from by more than one standard error of the per-image differences;
  * otherwise stage 1's model is kept (and exported, and reported), and a warning says so.
  */
-async function keepStage2OrStage1(ctx: StageContext, feed: StageFeed, best: BestWeights, score: EpochScore): Promise<EpochScore> {
+async function keepStage2OrStage1(ctx: StageContext, feed: StageFeed, best: BestWeights, score: EpochScore): Promise<{ kept: EpochScore; rejected: EpochScore | null }> {
   const { split, config, data, emit } = ctx;
   const scoreOf = (): Promise<Evaluation> => evaluate(feed.model, split.validation, config.batchSize, feed.heldBatch, data.labels);
   const images = split.validation.length;
@@ -226,13 +233,13 @@ async function keepStage2OrStage1(ctx: StageContext, feed: StageFeed, best: Best
   if (stage2 && significantlyLower(stage2.losses, stage1.losses)) {
     best.restore();
     emit({ type: 'info', message: `stage 2: keeping epoch ${score.epoch}'s weights (${scoreText(score, images)}), better than stage 1's model (val_loss ${origin.valLoss.toFixed(4)}) beyond its noise` });
-    return score;
+    return { kept: score, rejected: null };
   }
   const why = stage2
     ? `its best epoch, ${score.epoch} (val_loss ${score.valLoss.toFixed(4)}), is not lower than stage 1's model's ${origin.valLoss.toFixed(4)} by more than its standard error`
     : `no epoch had a lower val_loss than stage 1's model (${origin.valLoss.toFixed(4)})`;
   emit({ type: 'warning', message: `stage 2 did not beat stage 1 on the ${images} validation images: ${why}; stage 1's model is kept, exported and reported below` });
-  return origin;
+  return { kept: origin, rejected: stage2 ? score : null };
 }
 
 /** Live tensors and their bytes, and the bytes of data the stage holds outside tensors. */

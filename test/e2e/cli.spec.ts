@@ -118,7 +118,8 @@ test('a missing browser and bad flags get a clear way out', async ({ dataRoot })
   expect(noChrome.stderr).toContain('CHROME_PATH is set to /nowhere/chrome, but no file is there');
   const badFlag = await finetune(['--batch', '0']);
   expect(badFlag.code).toBe(2);
-  expect(badFlag.stderr).toMatch(/error: batchSize must be an integer from 1 to 4096, got 0\n\nUsage: npm run finetune/);
+  // One line that says what is wrong and where to look, not the whole help after it.
+  expect(badFlag.stderr).toBe('error: batchSize must be an integer from 1 to 4096, got 0 (see --help)\n');
   const help = await finetune(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('--finetune-epochs N');
@@ -151,12 +152,22 @@ test('--resume continues a killed command-line run to the weights of an uninterr
   expect(existsSync(join(interrupted, 'checkpoint.bin'))).toBe(true);
   expect(existsSync(join(interrupted, 'weights.bin'))).toBe(false);
 
-  const resumed = await finetune([...flags(interrupted), '--resume']);
+  // The same command with --resume would change the run's settings if its flags differed: refused, the checkpoint kept.
+  const checkpoint = await readFile(join(interrupted, 'checkpoint.bin'));
+  const sameFlags = await finetune([...flags(interrupted), '--resume']);
+  expect(sameFlags.code).toBe(2);
+  expect(sameFlags.stderr).toBe(
+    "error: --size, --head-epochs, --finetune-epochs, --batch cannot change a run with --resume: it continues with its checkpoint's settings (drop them, or start over with --restart) (see --help)\n",
+  );
+  expect(Buffer.compare(await readFile(join(interrupted, 'checkpoint.bin')), checkpoint)).toBe(0);
+
+  const resumeFlags = ['--dataset', dataset, '--model', interrupted, '--backend', 'wasm', '--checkpoint-every', '1', '--resume'];
+  const resumed = await finetune(resumeFlags);
   expect(resumed.code, resumed.stderr).toBe(0);
   expect(resumed.stdout).toMatch(/\[INFO\] resuming from the output folder: stage [12], epoch \d, batch \d/);
   expect(Buffer.compare(await readFile(join(interrupted, 'weights.bin')), await readFile(join(whole, 'weights.bin')))).toBe(0);
   expect(existsSync(join(interrupted, 'checkpoint.bin'))).toBe(false);
-  const again = await finetune([...flags(interrupted), '--resume']);
+  const again = await finetune(resumeFlags);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain('nothing to resume: no checkpoint in the output folder');
 });

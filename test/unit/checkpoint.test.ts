@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECIPE_DEFAULTS } from '../../src/config';
+import { resumedConfig } from '../../src/train/resume';
 import { encodeModelWeights, encodeOptimizer, packCheckpoint, restoreModelWeights, restoreOptimizer, unpackCheckpoint, type Checkpoint } from '../../src/train/checkpoint';
 
 function model(seed: number): tf.LayersModel {
@@ -91,5 +92,12 @@ describe('the checkpoint file', () => {
     const packed = packCheckpoint(checkpoint);
     expect(() => unpackCheckpoint(packed.slice(0, packed.byteLength - 1))).toThrow(/truncated or padded/);
     expect(() => unpackCheckpoint(new TextEncoder().encode('{"weights": 1}').buffer)).toThrow(/not a finetune-trainer checkpoint/);
+  });
+});
+
+describe('resuming', () => {
+  it('refuses a checkpoint whose settings no run can have (damaged, or forged)', () => {
+    const forged = { format: 2, config: { ...RECIPE_DEFAULTS, inputSize: 2048, preprocessing: 'unit', batchSize: 32, unfreezeFrom: 15 } } as unknown as Checkpoint;
+    expect(() => resumedConfig(forged, {})).toThrow(/^the checkpoint holds settings no run can have \(inputSize must be an integer from 32 to 1024, got 2048\): it is damaged or not one of ours/);
   });
 });

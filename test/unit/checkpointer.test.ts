@@ -39,3 +39,15 @@ describe('checkpoints at epoch ends', () => {
     expect(overhead).toBeLessThanOrEqual(0.11);
   });
 });
+
+describe('a checkpoint that cannot be written', () => {
+  it('on the command line, stops the run with an OutputError naming the last good checkpoint, even one it resumed from', async () => {
+    const sink = { label: 'the output folder', load: async () => null, save: async () => Promise.reject(new Error('HTTP 507: no space left')) } as unknown as CheckpointSink;
+    const checkpoint = { cursor: { stage: 2, epoch: 3, step: 0, done: false }, weights: { data: new ArrayBuffer(8) }, optimizer: null } as unknown as Checkpoint;
+    const checkpointer = new Checkpointer(sink, { ...DEFAULT_CHECKPOINT_POLICY, onFailure: 'throw' }, async () => checkpoint, () => undefined, new RunControl());
+    checkpointer.resumedFrom('stage 2, epoch 1, batch 0');
+    const error = (await checkpointer.save('stage-end').catch((e: Error) => e)) as Error;
+    expect(error.name).toBe('OutputError');
+    expect(error.message).toBe('checkpoint not saved to the output folder (Error: HTTP 507: no space left); the last good checkpoint (stage 2, epoch 1, batch 0) is kept');
+  });
+});

@@ -61,6 +61,15 @@ describe('npm run finetune arguments', () => {
     expect(() => resolveConfig(parseFinetuneArgs(['--patience', '0']).config)).toThrow(/patience must be an integer >= 1, got 0/);
   });
 
+  it('with --resume, takes only flags that do not change what is trained', () => {
+    expect(parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--resume', '--backend', 'wasm', '--pixel-mb', '0'])).toMatchObject({ resume: true });
+    expect(() => parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--resume', '--size', '64', '--head-lr', '1e-4'])).toThrow(
+      "--size, --head-lr cannot change a run with --resume: it continues with its checkpoint's settings (drop them, or start over with --restart)",
+    );
+    expect(() => parseFinetuneArgs(['--resume', '--restart'])).toThrow('--restart and --resume contradict each other');
+    expect(parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--restart', '--overwrite'])).toMatchObject({ restart: true, overwrite: true });
+  });
+
   it('reads a numeric --unfreeze-from as an index', () => {
     expect(parseFinetuneArgs(['--unfreeze-from', '11']).config.unfreezeFrom).toBe(11);
   });

@@ -14,12 +14,23 @@ beforeAll(async () => {
     else if (req.url === '/broken.h5') {
       res.writeHead(200, { 'Content-Length': BODY.length });
       res.write(BODY.subarray(0, 100_000), () => res.destroy()); // the connection drops mid-body
+    } else if (req.url === '/silent.h5') {
+      // never answers
+    } else if (req.url === '/stalls.h5') {
+      res.writeHead(200, { 'Content-Length': BODY.length });
+      res.write(BODY.subarray(0, 1000)); // then nothing more
     } else res.writeHead(404).end('no');
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((done) => server.close(() => done())));
+afterAll(
+  () =>
+    new Promise<void>((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    }),
+);
 
 describe('download', () => {
   it('reports progress against the length the server sends, and hashes what it got', async () => {
@@ -45,5 +56,10 @@ describe('download', () => {
     const cancel = new AbortController();
     cancel.abort();
     await expect(download(`${base}/weights.h5`, { signal: cancel.signal })).rejects.toThrow(/was cancelled/);
+  });
+
+  it('gives up on a server that stops answering, before or during the body, and says so', async () => {
+    await expect(download(`${base}/silent.h5`, { stallMs: 300 })).rejects.toThrow(/^no data came from http:\/\/127\.0\.0\.1:\d+\/silent\.h5 for 0 s: the server stopped answering/);
+    await expect(download(`${base}/stalls.h5`, { stallMs: 300 })).rejects.toThrow(/stopped answering \(check the address, or try again\); 0\.0 MB had arrived$/);
   });
 });

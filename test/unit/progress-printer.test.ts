@@ -15,7 +15,7 @@ function printer(tty: boolean) {
 describe('the command line progress', () => {
   it('words each kind of long work', () => {
     expect(progressText(cache(1200), {})).toBe('stage 1: running the frozen layers once, 1200/3000 images and augmented views');
-    expect(progressText({ type: 'search-progress', stage: 2, trial: 3, epoch: 1, epochs: 2 }, {})).toBe('stage 2: searching the learning rate, trial 3, epoch 1/2');
+    expect(progressText({ type: 'search-progress', stage: 2, trial: 3, epoch: 1, epochs: 2 }, {})).toBe('stage 2: search trial 3, epoch 1/2');
     expect(progressText({ type: 'batch', stage: 1, epoch: 3, step: 14, steps: 28, loss: 0.41234, acc: 0.9 }, { 1: 25 })).toBe('stage 1 epoch 3/25 batch 14/28 - loss: 0.4123 - acc: 0.9000');
   });
 

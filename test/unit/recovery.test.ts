@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, CancelledError } from '../../src/errors';
+import { CancelledError, ConfigError, DivergenceError, OutputError } from '../../src/errors';
 import { classifyFault, planRecovery, rebatched, RECOVERY_DEFAULTS, type FaultContext } from '../../src/train/recovery';
 
 const context = (error: unknown, extra: Partial<FaultContext> = {}): FaultContext => ({
@@ -18,6 +18,9 @@ describe('classifyFault', () => {
     expect(classifyFault(new CancelledError(), 'destroyed')).toBeNull();
     // Errors that crossed the worker boundary keep only their name.
     expect(classifyFault(Object.assign(new Error('x'), { name: 'DatasetError' }), null)).toBeNull();
+    // A checkpoint the output folder could not take (full, read-only) is not a kernel failing.
+    expect(classifyFault(new OutputError('checkpoint not saved to the output folder (HTTP 507)'), null)).toBeNull();
+    expect(classifyFault(new DivergenceError('stage 1 diverged'), null)).toBeNull();
   });
 
   it('tells a lost device, memory running out and a failed kernel apart', () => {

@@ -13,7 +13,9 @@ function stageSummary(s: StageResult): string {
   const kept = !s.best
     ? 'the last epoch kept (no validation images)'
     : s.stage === 2 && s.best.epoch === 0
-      ? "no epoch beat stage 1's model on the validation images, so this is stage 1's model"
+      ? s.rejected
+        ? `its best epoch (${s.rejected.epoch}) did not beat stage 1's model on the validation images beyond the noise, so this is stage 1's model`
+        : "no epoch beat stage 1's model on the validation images, so this is stage 1's model"
       : `epoch ${s.best.epoch} kept (lowest validation loss)`;
   return `${s.stage === 1 ? `${head} head, ` : ''}${rate}; ${kept}${s.stoppedEarly ? `; stopped early after epoch ${s.stoppedEarly}` : ''}.`;
 }
