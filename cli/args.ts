@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseExportFormats, type ExportFormat } from '../src/export/formats';
 import { CACHE_CHOICES, cacheStages, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { HEAD_KINDS, type BackendPreference, type Preprocessing, type RecoverySettings } from '../src/protocol';
@@ -24,6 +25,9 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
                            at that layer)
   --mode M                 finetune (the two stages, default) or features (the frozen base once, then
                            a softmax regression on its pooled features: the baseline to beat)
+  --export F,...           also write the model as onnx (OUT/model.onnx: RGB pixels 0-255 in, class
+                           probabilities out, preprocessing inside) and/or keras-h5 (OUT/weights.h5,
+                           Keras' save_weights layout); default: tfjs only, which is always written
   --size N                 square input side, >= 32 (default 224)
   --head-epochs N          stage 1 epochs (default 25)
   --finetune-epochs N      stage 2 epochs (default 100)
@@ -85,6 +89,8 @@ export interface FinetuneArgs {
   outDir: string | null;
   config: TrainConfigInput;
   mode: 'finetune' | 'features';
+  /** The formats to write (tfjs always first). */
+  exports: ExportFormat[];
   resume: boolean;
   /** Replace an unfinished run's checkpoint (start over), or an earlier run's model and report. */
   restart: boolean;
@@ -111,7 +117,7 @@ function numberOr<W extends string>(flag: string, raw: string | undefined, word:
 }
 
 /** Flags that change where or how fast a resumed run goes, not what it trains: the ones --resume takes. */
-export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'backend', 'finetune-backend', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
+export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'export', 'backend', 'finetune-backend', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
 
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const { values, tokens } = parseArgs({
@@ -154,6 +160,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       'smaller-batch-on-oom': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'finetune' },
+      export: { type: 'string', default: 'tfjs' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -216,6 +223,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     outDir: values.model ?? null,
     config: dropUndefined(config),
     mode: values.mode,
+    exports: parseExportFormats(values.export),
     resume: values.resume,
     restart: values.restart,
     overwrite: values.overwrite,

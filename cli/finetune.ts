@@ -2,7 +2,7 @@
 // in headless Chromium against files served from 127.0.0.1.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +11,9 @@ import { listDataset } from '../src/data/listing';
 import { KERAS_VGG16_NOTOP } from '../src/model/base-source';
 import type { DatasetSource, RecipeResult } from '../src/protocol';
 import type { OpenInput } from '../src/train/open-session';
+import { EXPORT_LABEL } from '../src/export/formats';
+import { writeAtomically } from './atomic-write';
+import { writeExports } from './export-files';
 import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs, resumeCommand } from './args';
 import { launchChromium, newPage } from './chromium';
 import { makePrinter } from './progress-printer';
@@ -85,13 +88,6 @@ function servedFiles(listing: DirectoryListing, items: DatasetSource['items'], w
 async function checkpointEstimate(weights: LocalWeights): Promise<number> {
   const sizes = await Promise.all([...weights.files.values()].map(async (file) => (await stat(file)).size));
   return 3 * (sizes.reduce((a, b) => a + b, 0) || VGG16_NOTOP_BYTES);
-}
-
-/** Writes `text` aside and renames it into place: a crash leaves the earlier file whole. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const partial = `${path}.${process.pid}.partial`;
-  await writeFile(partial, text);
-  await rename(partial, path);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -178,7 +174,14 @@ export async function main(argv: string[]): Promise<number> {
     await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await rm(join(outDir, CHECKPOINT_FILE), { force: true }); // the run is complete: nothing left to resume
     console.log(`[INFO] wrote ${escapeControls(outDir)}: ${[...saved.files, 'report.json'].join(', ')} (${(saved.bytes / 1e6).toFixed(1)} MB)`);
-    return EXIT.ok;
+    let failed = false;
+    for (const written of await writeExports(outDir, args.exports)) {
+      const path = escapeControls(join(outDir, written.file));
+      if ('bytes' in written) console.log(`[INFO] wrote ${path} (${(written.bytes / 1e6).toFixed(1)} MB): ${EXPORT_LABEL[written.format]}`);
+      else console.error(`error: no ${written.format} export: ${escapeControls(written.error)}; the TF.js model and report beside it are complete`);
+      failed ||= !('bytes' in written);
+    }
+    return failed ? EXIT.failed : EXIT.ok;
   } catch (error) {
     console.error(`error: ${escapeControls((error as Error).message)}`);
     return EXIT.failed;

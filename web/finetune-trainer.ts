@@ -3,6 +3,8 @@
 //   <finetune-trainer head-epochs="25" finetune-epochs="100"></finetune-trainer>
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { cacheChoice, cacheStages, RECIPE_DEFAULTS, type CacheChoice, type TrainConfigInput } from '../src/config';
+import { ConfigError } from '../src/errors';
+import { EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
 import type { BackendPreference, Prediction, TrainConfig } from '../src/protocol';
 import { reportsCsv } from '../src/train/report-export';
 import { TrainingController, type ImportSource } from './training-controller';
@@ -363,9 +365,14 @@ export class FinetuneTrainer extends LitElement {
   predict(images: File[]): Promise<Prediction[]> {
     return this.controller.predict(images);
   }
-  /** The trained model, zipped: model.json and weights.bin, as tf.loadLayersModel reads them. */
-  export(): Promise<Blob> {
-    return this.controller.exportModel();
+  /**
+   * The trained model. 'tfjs' (default): a zip of model.json and weights.bin, as tf.loadLayersModel
+   * reads them; 'onnx': an ONNX model that takes RGB pixels 0-255 (preprocessing inside); 'keras-h5':
+   * the weights in Keras' save_weights layout.
+   */
+  export(format: ExportFormat = 'tfjs'): Promise<Blob> {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) return Promise.reject(new ConfigError(`export takes ${EXPORT_FORMATS.join(', ')}; got '${String(format)}'`));
+    return this.controller.exportModel(format);
   }
 
   private closeProject(): void {
@@ -380,8 +387,8 @@ export class FinetuneTrainer extends LitElement {
     return id;
   }
 
-  private async downloadModel(): Promise<void> {
-    download(await this.export(), `${this.controller.project?.name ?? 'model'}-tfjs.zip`);
+  private async downloadModel(format: ExportFormat): Promise<void> {
+    download(await this.export(format), `${this.controller.project?.name ?? 'model'}${DOWNLOAD_SUFFIX[format]}`);
   }
 
   private downloadReport(format: 'json' | 'csv'): void {
@@ -453,13 +460,16 @@ export class FinetuneTrainer extends LitElement {
         ? useView({
             predictions: c.predictions,
             onPredict: (files) => void c.predict(files),
-            onExportModel: () => void this.downloadModel(),
+            onExportModel: (format) => void this.downloadModel(format),
             onExportReport: (f) => this.downloadReport(f),
           })
         : nothing}
     `;
   }
 }
+
+/** What a downloaded model is called after the project: Keras reads a name ending in .h5 (not .weights.h5) as save_weights' layout. */
+const DOWNLOAD_SUFFIX: Record<ExportFormat, string> = { tfjs: '-tfjs.zip', onnx: '.onnx', 'keras-h5': '-keras.h5' };
 
 customElements.define('finetune-trainer', FinetuneTrainer);
 

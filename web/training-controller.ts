@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { TrainConfigInput } from '../src/config';
+import type { ExportFormat } from '../src/export/formats';
 import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult, TrainConfig, TrainEvent } from '../src/protocol';
 import type { ImportResult } from '../src/store/import';
 import type { ProjectSummary } from '../src/store/projects';
@@ -309,10 +310,14 @@ export class TrainingController implements ReactiveController {
     return this.predictions;
   }
 
-  /** The trained model as a zip of model.json and weights.bin, ready for tf.loadLayersModel. */
-  async exportModel(): Promise<Blob> {
-    const { zipSync, strToU8 } = await import('fflate');
+  /**
+   * The trained model: for tfjs a zip of model.json and weights.bin, ready for tf.loadLayersModel; for
+   * onnx the .onnx file (raw RGB pixels in); for keras-h5 the weights in Keras' save_weights layout.
+   */
+  async exportModel(format: ExportFormat = 'tfjs'): Promise<Blob> {
     await this.ensureModel();
+    if (format !== 'tfjs') return new Blob([(await this.client.api.exportAs(format)).bytes], { type: 'application/octet-stream' });
+    const { zipSync, strToU8 } = await import('fflate');
     const model = await this.client.api.exportModel();
     const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
     return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });

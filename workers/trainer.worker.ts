@@ -10,6 +10,8 @@ import { ensureBackend, selectBackends } from '../src/backend/select';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/download';
+import type { ExportFormat } from '../src/export/formats';
+import { convertExport, type ExportedFile } from '../src/export/in-worker';
 import { cachePickedWeights } from '../src/model/base';
 import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
@@ -154,6 +156,11 @@ const api = {
   async exportModel(): Promise<ExportedModel> {
     const exported = await current().export();
     return Comlink.transfer(exported, [exported.weights]);
+  },
+  /** The trained model as ONNX or Keras weights, made from its TF.js export here in the worker. */
+  async exportAs(format: Exclude<ExportFormat, 'tfjs'>): Promise<ExportedFile> {
+    const file = await convertExport(format, await current().export());
+    return Comlink.transfer(file, [file.bytes]);
   },
   createProject(name: string, config: TrainConfigInput, persisted: boolean | null): Promise<ProjectRecord> {
     return db().then((s) => createProject(s, name, config, persisted));

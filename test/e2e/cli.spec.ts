@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
 import { writeKerasVgg16 } from '../fixtures/keras-h5';
 import { expect, sampleSubset, SAMPLE, test, writeFiles } from './fixtures';
 
@@ -36,7 +37,7 @@ test('the command line trains both stages, prints the recipe log, skips bad file
     'rose/notes.png': 'not a picture',
     'rose/readme.txt': 'ignored: not an image extension',
   });
-  const result = await finetune(['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '2', '--finetune-epochs', '1', '--batch', '4']);
+  const result = await finetune(['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '2', '--finetune-epochs', '1', '--batch', '4', '--export', 'onnx,keras-h5']);
   expect(result.code, result.stderr).toBe(0);
   const log = result.stdout;
   expect(log).toContain('[INFO] processed 13/13');
@@ -68,6 +69,16 @@ test('the command line trains both stages, prints the recipe log, skips bad file
   const probabilities = tf.tidy(() => (model.predict(tf.randomUniform([1, 32, 32, 3])) as tf.Tensor).dataSync());
   expect(probabilities).toHaveLength(2);
   expect(probabilities[0]! + probabilities[1]!).toBeCloseTo(1, 5);
+
+  // The ONNX file, run by ONNX Runtime on 20 images of raw pixels, gives what TF.js gives on them preprocessed.
+  expect(log).toMatch(/\[INFO\] wrote .*cli-out\/model\.onnx \(\d+\.\d MB\): ONNX opset 17: RGB pixels 0-255 in, class probabilities out, preprocessing inside\n/);
+  expect(log).toMatch(/\[INFO\] wrote .*cli-out\/weights\.h5 \(\d+\.\d MB\): Keras weights/);
+  const pixels = Float32Array.from({ length: 20 * 32 * 32 * 3 }, (_, i) => (i * 7919) % 256);
+  const expected = tf.tidy(() => (model.predict(tf.div(tf.tensor4d(pixels, [20, 32, 32, 3]), 255)) as tf.Tensor).dataSync());
+  const session = await ort.InferenceSession.create(await readFile(join(out, 'model.onnx')));
+  const got = (await session.run({ pixels: new ort.Tensor('float32', pixels, [20, 32, 32, 3]) }))['probabilities']!.data as Float32Array;
+  expect(Math.max(...Array.from(expected, (p, i) => Math.abs(p - got[i]!)))).toBeLessThan(1e-4);
+  await session.release();
   model.dispose();
 
   const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));

@@ -1,10 +1,11 @@
 import { html, type TemplateResult } from 'lit';
+import type { ExportFormat } from '../../src/export/formats';
 import type { Prediction } from '../../src/protocol';
 
 export interface UseViewProps {
   predictions: Prediction[];
   onPredict(files: File[]): void;
-  onExportModel(): void;
+  onExportModel(format: ExportFormat): void;
   onExportReport(format: 'json' | 'csv'): void;
 }
 
@@ -43,7 +44,9 @@ export function useView(p: UseViewProps): TemplateResult {
           </ul>`
         : ''}
       <div class="row" part="export">
-        <button @click=${p.onExportModel}>Download model (.zip)</button>
+        <button @click=${() => p.onExportModel('tfjs')}>Download model (.zip)</button>
+        <button class="secondary" @click=${() => p.onExportModel('onnx')} title="ONNX opset 17: RGB pixels 0-255 in, class probabilities out">ONNX (.onnx)</button>
+        <button class="secondary" @click=${() => p.onExportModel('keras-h5')} title="Keras weights, for model.load_weights">Keras (.h5)</button>
         <button class="secondary" @click=${() => p.onExportReport('json')}>Report (JSON)</button>
         <button class="secondary" @click=${() => p.onExportReport('csv')}>Report (CSV)</button>
       </div>
