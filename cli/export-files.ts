@@ -1,7 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSavedModel, type SavedModel } from '../src/export/artifacts';
-import { EXPORT_FILES, type ExportFormat } from '../src/export/formats';
+import { EXPORT_FILES, EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
 import { writeKerasWeights, type H5Writable } from '../src/export/keras-h5';
 import { toOnnx } from '../src/export/onnx';
 import { writeAside, writeAtomically } from './atomic-write';
@@ -11,9 +11,12 @@ export type WrittenExport = { format: ExportFormat; file: string } & ({ bytes: n
 /**
  * Makes the formats other than TF.js from the TF.js model in `outDir` (model.json, weights.bin), each
  * file written aside and renamed into place. A format that cannot be made (an unsupported layer) says
- * why and leaves no file, half-written or whole; the others are still written.
+ * why and leaves no file, half-written or whole; the others are still written. Files of an earlier
+ * run's formats are removed first, asked for this time or not.
  */
 export async function writeExports(outDir: string, formats: readonly ExportFormat[]): Promise<WrittenExport[]> {
+  // An earlier run's exports (the folder was claimed with --overwrite) must not sit beside this model.
+  await Promise.all(EXPORT_FORMATS.filter((f) => f !== 'tfjs').flatMap((f) => EXPORT_FILES[f].map((file) => rm(join(outDir, file), { force: true }))));
   const others = formats.filter((f) => f !== 'tfjs');
   if (!others.length) return [];
   const [json, weights] = await Promise.all([readFile(join(outDir, 'model.json'), 'utf8'), readFile(join(outDir, 'weights.bin'))]);

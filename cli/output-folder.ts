@@ -6,11 +6,12 @@ import { mkdir, open, readFile, rm, stat, statfs, writeFile } from 'node:fs/prom
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { OutputError } from '../src/errors';
+import { EXPORT_FILES } from '../src/export/formats';
 import { CHECKPOINT_FILE } from './server';
 
 export const LOCK_FILE = '.finetune-trainer.lock';
 /** What a finished run leaves; a run into a folder holding any of them replaces them only with --overwrite. */
-export const MODEL_FILES = ['model.json', 'weights.bin', 'report.json'] as const;
+export const MODEL_FILES = [...Object.values(EXPORT_FILES).flat(), 'report.json'];
 const MB = 2 ** 20;
 
 export interface OutputIntent {

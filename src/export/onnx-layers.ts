@@ -128,7 +128,7 @@ function pooling(op: 'MaxPool' | 'AveragePool'): Emitter {
 
 function globalPooling(op: 'GlobalAveragePool' | 'GlobalMaxPool'): Emitter {
   return (g, layer, inputs) => {
-    const input = one(layer, inputs, 'nchw');
+    const input = one(layer, [channelsLast(layer, inputs)], 'nchw');
     const pooled = g.node(op, [input.name], `${layer.name}_pool`);
     return { name: g.node('Flatten', [pooled], layer.name, { axis: 1 }), layout: 'flat', shape: [input.shape[0]!] };
   };
@@ -151,9 +151,7 @@ function dense(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
 }
 
 function batchNorm(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
-  const input = one(layer, inputs);
-  const axis = Number(layer.config['axis'] ?? -1);
-  if (axis !== -1 && axis !== (input.layout === 'flat' ? 1 : 3)) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) normalizes axis ${axis}; only the channel axis is supported`);
+  const input = channelAxis(layer, one(layer, inputs));
   const channels = input.shape[0]!;
   const constant = (hint: string, short: string, fill: number): string =>
     g.float(`${layer.name}_${hint}`, [channels], layer.weights.get(short)?.data ?? new Float32Array(channels).fill(fill));
@@ -163,7 +161,7 @@ function batchNorm(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
 }
 
 function zeroPadding(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
-  const input = one(layer, inputs, 'nchw');
+  const input = one(layer, [channelsLast(layer, inputs)], 'nchw');
   const raw = layer.config['padding'] ?? 1;
   const [[top, bottom], [left, right]] = (Array.isArray(raw) && Array.isArray(raw[0]) ? raw : pair(raw, 'padding', layer).map((p) => [p, p])) as [[number, number], [number, number]];
   const pads = g.int64(`${layer.name}_pads`, [0, 0, top, left, 0, 0, bottom, right]);
@@ -180,11 +178,8 @@ function merge(op: 'Add' | 'Mul'): Emitter {
 }
 
 function concatenate(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
-  const first = inputs[0]!;
-  const axis = Number(layer.config['axis'] ?? -1);
-  if (inputs.some((v) => v.layout !== first.layout) || (axis !== -1 && axis !== (first.layout === 'flat' ? 1 : 3))) {
-    throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) joins along axis ${axis}; only the channel axis is supported`);
-  }
+  const first = channelAxis(layer, inputs[0]!);
+  if (inputs.some((v) => v.layout !== first.layout)) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) joins images with vectors`);
   const channels = inputs.reduce((n, v) => n + v.shape[0]!, 0);
   return { name: g.node('Concat', inputs.map((v) => v.name), layer.name, { axis: 1 }), layout: first.layout, shape: [channels, ...first.shape.slice(1)] };
 }
@@ -193,6 +188,7 @@ function reshape(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
   const input = one(layer, inputs);
   const target = layer.config['target_shape'] as number[];
   if (target.length !== 1 && target.length !== 3) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) reshapes to ${target.length} axes; 1 or 3 are supported`);
+  if (!target.every((n) => Number.isInteger(n) && n > 0)) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) reshapes to [${target.join(', ')}]; give every size`);
   const source = input.layout === 'nchw' ? g.node('Transpose', [input.name], `${layer.name}_nhwc`, { perm: [0, 2, 3, 1] }) : input.name;
   const shaped = g.node('Reshape', [source, g.int64(`${layer.name}_shape`, [0, ...target])], target.length === 1 ? layer.name : `${layer.name}_nhwc_out`);
   if (target.length === 1) return { name: shaped, layout: 'flat', shape: target };
@@ -207,12 +203,28 @@ function leakyRelu(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
 
 function relu(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
   const input = one(layer, inputs);
+  for (const option of ['negative_slope', 'threshold']) {
+    if (Number(layer.config[option] ?? 0) !== 0) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) has ${option} ${String(layer.config[option])}; only 0 is supported`);
+  }
   const max = layer.config['max_value'];
   if (max === null || max === undefined) return activation(g, input, 'relu', layer);
   return { ...input, name: g.node('Clip', [input.name, g.float('zero', [], [0]), g.float(`${layer.name}_max`, [], [Number(max)])], layer.name) };
 }
 
 const identity: Emitter = (_g, layer, inputs) => one(layer, inputs);
+
+/** `input`, after checking that the layer works along the channel axis (-1, or 3 on images, 1 on vectors). */
+function channelAxis(layer: SavedLayer, input: Value): Value {
+  const axis = Number(layer.config['axis'] ?? -1);
+  if (axis !== -1 && axis !== (input.layout === 'flat' ? 1 : 3)) throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) works along axis ${axis}; only the channel axis is supported`);
+  return input;
+}
+
+/** Refuses channels_first, which the emitters do not translate. */
+function channelsLast(layer: SavedLayer, inputs: Value[]): Value {
+  if ((layer.config['data_format'] ?? 'channels_last') !== 'channels_last') throw new UnsupportedLayerError(`layer ${layer.name} (${layer.className}) is channels_first`);
+  return one(layer, inputs);
+}
 
 /** Every Keras class the export takes; StreamDropout is ours (dropout with a resumable stream). */
 export const ONNX_EMITTERS: Record<string, Emitter> = {
@@ -223,12 +235,12 @@ export const ONNX_EMITTERS: Record<string, Emitter> = {
   AveragePooling2D: pooling('AveragePool'),
   GlobalAveragePooling2D: globalPooling('GlobalAveragePool'),
   GlobalMaxPooling2D: globalPooling('GlobalMaxPool'),
-  Flatten: (g, layer, inputs) => flatten(g, one(layer, inputs), layer.name),
+  Flatten: (g, layer, inputs) => flatten(g, channelsLast(layer, inputs), layer.name),
   BatchNormalization: batchNorm,
   Activation: (g, layer, inputs) => activation(g, one(layer, inputs), layer.config['activation'], layer),
   ReLU: relu,
   LeakyReLU: leakyRelu,
-  Softmax: (g, layer, inputs) => activation(g, one(layer, inputs), 'softmax', layer),
+  Softmax: (g, layer, inputs) => activation(g, channelAxis(layer, one(layer, inputs)), 'softmax', layer),
   ZeroPadding2D: zeroPadding,
   Add: merge('Add'),
   Multiply: merge('Mul'),

@@ -23,9 +23,16 @@ export function toOnnx(model: SavedModel): Uint8Array {
   if (first?.className !== 'InputLayer' || !shape || shape.length !== 4 || shape[3] !== 3) {
     throw new UnsupportedLayerError('the model does not start with an image input (an InputLayer of shape [null, H, W, 3])');
   }
-  const [height, width] = [shape[1]!, shape[2]!];
+  // A base that takes any size (a TF.js model with [null, null, null, 3]) was trained at the metadata's inputSize.
+  const trained = Number(model.metadata['inputSize']);
+  const [height, width] = [shape[1] ?? trained, shape[2] ?? trained];
+  if (!(height > 0 && width > 0)) throw new UnsupportedLayerError(`the model's input ${first.name} has no fixed size and its metadata no inputSize`);
   g.fresh(ONNX_INPUT);
-  const preprocessing = (model.metadata['preprocessing'] ?? 'unit') as Preprocessing;
+  g.fresh(ONNX_OUTPUT);
+  const preprocessing = model.metadata['preprocessing'];
+  if (preprocessing !== 'unit' && preprocessing !== 'tf' && preprocessing !== 'caffe') {
+    throw new UnsupportedLayerError(`the model's metadata says preprocessing ${JSON.stringify(preprocessing)}; the ONNX export needs unit, tf or caffe to put it inside the graph`);
+  }
   values.set(first.name, { name: preprocessed(g, preprocessing), layout: 'nchw', shape: [3, height, width] });
   for (const layer of model.layers.slice(1)) {
     const emit = ONNX_EMITTERS[layer.className];

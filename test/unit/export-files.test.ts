@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partialPath, writeAside } from '../../cli/atomic-write';
 import { writeExports } from '../../cli/export-files';
 import { parseExportFormats } from '../../src/export/formats';
 import { exportLayersModel } from '../../src/model/export';
@@ -35,6 +37,26 @@ describe('writing the other formats into the output folder', () => {
     expect(written.map((w) => [w.format, w.file, 'bytes' in w])).toEqual([['onnx', 'model.onnx', false], ['keras-h5', 'weights.h5', true]]);
     expect('error' in written[0]! && written[0].error).toMatch(/^layer upsample is a UpSampling2D, which the ONNX export does not support/);
     expect((await readdir(folder)).sort()).toEqual(['model.json', 'weights.bin', 'weights.h5']);
+  });
+
+  it("removes an earlier run's exports, asked for this time or not, so none sits beside another model", async () => {
+    const folder = await folderWithUpsampling();
+    await writeFile(join(folder, 'model.onnx'), 'an earlier model');
+    await writeFile(join(folder, 'weights.h5'), 'an earlier model');
+    expect(await writeExports(folder, ['tfjs'])).toEqual([]);
+    expect((await readdir(folder)).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('removes the partial file of a write that fails halfway, and leaves the earlier file whole', async () => {
+    const path = join(dir, 'model.onnx');
+    await writeFile(path, 'the earlier one');
+    const failing = writeAside(path, async (partial) => {
+      await writeFile(partial, 'half');
+      throw new Error('disk full');
+    });
+    await expect(failing).rejects.toThrow('disk full');
+    expect(existsSync(partialPath(path))).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe('the earlier one');
   });
 
   it('takes a list of known formats, always with tfjs, and names the option on anything else', () => {

@@ -1,6 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,38 +10,8 @@ import { attachHead } from '../../src/model/head';
 import { applyKerasWeights, readKerasWeights, type H5Node } from '../../src/model/keras-h5';
 import { buildVgg16 } from '../../src/model/vgg16';
 import { writeKerasVgg16 } from '../fixtures/keras-h5';
+import { listWithH5py } from '../fixtures/h5py';
 import { mobileNetLike, randomize } from '../fixtures/random-models';
-
-// h5py is how Keras reads the file: Debian's python3-h5py (.ci/run installs it).
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const LIST_H5 = `
-import h5py, json, sys
-f = h5py.File(sys.argv[1], 'r')
-names = lambda v: [x.decode() if isinstance(x, bytes) else str(x) for x in v]
-out = {'layer_names': names(f.attrs['layer_names']), 'layers': {}}
-for k in ('backend', 'keras_version'):
-    if k in f.attrs: out[k] = names([f.attrs[k]])[0]
-for layer in out['layer_names']:
-    g = f[layer]
-    weights = names(g.attrs['weight_names'])
-    out['layers'][layer] = [[w, list(g[w].shape)] for w in weights]
-print(json.dumps(out))
-`;
-
-interface Listing {
-  layer_names: string[];
-  backend?: string;
-  keras_version?: string;
-  layers: Record<string, [string, number[]][]>;
-}
-
-function listWithH5py(path: string): Listing {
-  try {
-    return JSON.parse(execFileSync(PYTHON, ['-c', LIST_H5, path], { encoding: 'utf8' })) as Listing;
-  } catch (error) {
-    throw new Error(`h5py could not read ${path} (install Debian's python3-h5py if it is missing): ${(error as Error).message}`);
-  }
-}
 
 let dir: string;
 let h5wasm: typeof import('h5wasm/node');
