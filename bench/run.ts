@@ -1,7 +1,7 @@
-// npm run bench -- [--backends webgpu,webgl,wasm] [--sizes 32,64] [--quick] [--cache-size 32] [--cache-backend wasm] [--no-cache-bench]
+// npm run bench -- [--backends webgpu,webgl,wasm] [--sizes 32,64] [--quick] [--cache-size 32] [--cache-backend wasm] [--no-cache-bench] [--no-threads-bench]
 // Images per second of VGG16 + the recipe head for forward passes and both kinds of training step, per
-// backend, then the recipe on the bundled sample with and without the frozen-layer cache, measured in
-// one run in headless Chromium's worker. Prints JSON; asserts nothing.
+// backend, wasm on every core against one thread, then the recipe on the bundled sample with and without
+// the frozen-layer cache, measured in one run in headless Chromium's worker. Prints JSON; asserts nothing.
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { listDataset } from '../src/data/listing';
 import type { BackendName } from '../src/protocol';
 import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
 import { compareCache, pageDriver } from './cache';
+import { compareThreads, type ThreadsComparison } from './threads';
 
 const SAMPLE_DIR = 'samples/flowers4';
 
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'cache-size': { type: 'string', default: '32' },
     'cache-backend': { type: 'string', default: 'wasm' },
     'no-cache-bench': { type: 'boolean', default: false },
+    'no-threads-bench': { type: 'boolean', default: false },
   },
 });
 
@@ -44,6 +46,7 @@ const backends = values.backends.split(',').map((b) => b.trim()) as BackendName[
 const server = await startServer({ appDir: APP_DIR, datasetDir: dirname(SAMPLE_DIR) });
 const browser = await launchChromium();
 let cacheComparison: object | null = null;
+let threads: ThreadsComparison | null = null;
 const results: (BenchResult | { backend: string; kind: string; inputSize: number; error: string })[] = [];
 try {
   const page = await newPage(browser);
@@ -63,6 +66,7 @@ try {
       }
     }
   }
+  if (!values['no-threads-bench']) threads = await compareThreads(browser, server.url, Number(values.seconds));
   if (!values['no-cache-bench']) {
     const spec = { dataset: SAMPLE_DIR, inputSize: Number(values['cache-size']), batchSize: 8, backend: values['cache-backend'], headEpochs: 25, finetuneEpochs: 3 };
     const { files, folders } = await listDirectory(SAMPLE_DIR, `${DATASET_ROUTE}${SAMPLE_DIR.split('/').at(-1)}/`);
@@ -92,6 +96,7 @@ console.log(
       unit: 'images per second (higher is better); warmupMs includes shader compilation',
       results: results.map((r) => ('imagesPerSecond' in r ? { ...r, imagesPerSecond: Number(r.imagesPerSecond.toFixed(3)), msPerStep: Math.round(r.msPerStep), warmupMs: Math.round(r.warmupMs) } : r)),
       ratios,
+      threads,
       cache: cacheComparison,
     },
     null,

@@ -61,6 +61,7 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
   --pixel-mb N             decoded images are kept in memory up to N MB (default 512); a larger dataset
                            is decoded from its files batch by batch, 2 batches ahead
   --backend B              auto (default: measured per stage), webgpu, webgl, wasm or cpu
+  --threads N              threads of the wasm backend (default: every core)
   --finetune-backend B     stage 2's backend when it should differ from --backend
   --resume                 continue the interrupted run whose checkpoint is in OUT (settings and data
                            must be the same; the checkpoint's settings are used, so only --dataset,
@@ -117,7 +118,7 @@ function numberOr<W extends string>(flag: string, raw: string | undefined, word:
 }
 
 /** Flags that change where or how fast a resumed run goes, not what it trains: the ones --resume takes. */
-export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'export', 'backend', 'finetune-backend', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
+export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'export', 'backend', 'finetune-backend', 'threads', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
 
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const { values, tokens } = parseArgs({
@@ -148,6 +149,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       'cache-views': { type: 'string' },
       'cache-mb': { type: 'string' },
       'pixel-mb': { type: 'string' },
+      threads: { type: 'string' },
       backend: { type: 'string' },
       'finetune-backend': { type: 'string' },
       resume: { type: 'boolean', default: false },
@@ -195,6 +197,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     finetuneBackend: values['finetune-backend'] as BackendPreference | undefined,
     weights: values.weights,
     pixelBudgetMB: number('pixel-mb', values['pixel-mb']),
+    threads: number('threads', values.threads),
     maxImageMegapixels: number('max-megapixels', values['max-megapixels']),
     head: { epochs: number('head-epochs', values['head-epochs']) ?? preset?.headEpochs, learningRate: numberOr('head-lr', values['head-lr'], 'auto') },
     finetune: {

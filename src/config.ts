@@ -140,6 +140,7 @@ export function validateConfig(c: TrainConfig): void {
   requireInteger('cache.views', c.cache.views, 0, 16);
   requireRange('cache.budgetMB', c.cache.budgetMB, 0, 65536, false);
   requireRange('pixelBudgetMB', c.pixelBudgetMB, 0, 65536);
+  if (c.threads !== undefined) requireInteger('threads', c.threads, 1, 256);
   requireRange('maxImageMegapixels', c.maxImageMegapixels, 0, 10_000, false);
   if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
   else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {

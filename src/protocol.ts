@@ -92,6 +92,8 @@ export interface TrainConfig {
   backend: BackendPreference;
   /** Stage 2's backend when it should differ from `backend` (unset: as `backend`, or measured with auto). */
   finetuneBackend?: BackendPreference;
+  /** Threads of the wasm backend (unset: every core); settled when wasm first starts in the worker. */
+  threads?: number;
 }
 
 /** A config as a session runs it: the preprocessing, batch size and stage-2 layer the base needs are settled. */

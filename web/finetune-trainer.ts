@@ -48,6 +48,7 @@ function download(blob: Blob, name: string): void {
  * @attr batch-size - images per batch (32)
  * @attr unfreeze-from - the first base layer stage 2 trains, by index or name, or auto (default: the base's own; VGG16: 15, block5_conv1)
  * @attr backend - auto (measured), webgpu, webgl, wasm or cpu
+ * @attr threads - threads of the wasm backend (default: every core; needs a cross-origin isolated page)
  * @attr cache - stages that run their frozen layers once and train on the stored outputs: both, head, finetune, none
  * @attr cache-views - augmented views cached per training image, besides the plain one (2)
  * @csspart import - the image import panel
@@ -233,6 +234,7 @@ export class FinetuneTrainer extends LitElement {
     batchSize: { type: Number, attribute: 'batch-size' },
     unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
     backend: { type: String },
+    threads: { type: Number },
     cache: { type: String },
     cacheViews: { type: Number, attribute: 'cache-views' },
     smallerBatchOnOom: { type: Boolean, attribute: 'smaller-batch-on-oom' },
@@ -260,6 +262,7 @@ export class FinetuneTrainer extends LitElement {
   declare batchSize: number;
   declare unfreezeFrom: string;
   declare backend: BackendPreference;
+  declare threads: number | undefined;
   /** Which stages run their frozen layers once: both, head, finetune or none. */
   declare cache: CacheChoice;
   /** Augmented views cached per training image, besides the plain one. */
@@ -311,6 +314,7 @@ export class FinetuneTrainer extends LitElement {
       patience: patience === 'off' ? null : Number(patience),
       bnTrain: this.bnTrain,
       backend: this.backend,
+      ...(this.threads ? { threads: this.threads } : {}),
       head: { epochs: this.headEpochs, learningRate: rate(this.headLr) },
       finetune: { epochs: this.finetuneEpochs, learningRate: rate(this.finetuneLr) },
       cache: { ...cacheStages(this.cache), views: this.cacheViews },

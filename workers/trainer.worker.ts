@@ -7,6 +7,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { ensureBackend, selectBackends } from '../src/backend/select';
+import { planWasmThreads } from '../src/backend/wasm-threads';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/download';
@@ -212,11 +213,14 @@ const api = {
     return decoded;
   },
   /** Throughput of one kind of step on a forced backend (no fallback: a benchmark must say what it ran). */
-  async benchmark(backend: BackendName, spec: BenchSpec): Promise<BenchResult> {
+  /** `threads` settles wasm's thread count when wasm has not started in this worker yet (see wasm-threads.ts). */
+  async benchmark(backend: BackendName, spec: BenchSpec, threads?: number): Promise<BenchResult & { detail: string }> {
     await closeSession();
+    const note = planWasmThreads(threads);
+    if (note) throw new BackendError(note);
     const [choice] = await selectBackends(backend);
     if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
-    return benchmark(spec);
+    return { ...(await benchmark(spec)), detail: choice.detail };
   },
   /** What this site stores against what the browser allows it (bytes), as navigator.storage says. */
   async storage(): Promise<{ usage: number; quota: number } | null> {

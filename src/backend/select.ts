@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors';
 import { BACKEND_CHAIN, type BackendChoice, type BackendName, type BackendPreference, type ProbeKind, type ProbeTiming } from '../protocol';
 import { watchDevice } from './gpu-device';
 import { probeBackend, timeConvolution, type BackendProbe } from './probe';
+import { describeWasmThreads, planWasmThreads } from './wasm-threads';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 type Skip = BackendChoice['skipped'][number];
@@ -14,6 +14,7 @@ const STAGE_PROBE: Record<Stage, ProbeKind> = { 1: 'forward', 2: 'train' };
 /** Makes `backend` the current one, with the training kernels wasm lacks; null when it started. */
 export async function activate(backend: BackendName): Promise<string | null> {
   try {
+    if (backend === 'wasm') planWasmThreads(); // every core, unless a session settled it first
     if (!(await tf.setBackend(backend))) return 'failed to start';
     await tf.ready();
     if (backend === 'wasm') registerWasmTrainingKernels();
@@ -38,9 +39,7 @@ async function describe(backend: BackendName, probe: BackendProbe): Promise<stri
   if (backend !== 'wasm') return probe.detail;
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  // TF.js caps wasm at half the logical cores.
-  const why = threads ? '' : ' (no threads: the page is not cross-origin isolated)';
-  return `wasm${simd ? ' simd' : ''}, ${getThreadsCount()} thread(s)${why}`;
+  return `wasm${simd ? ' simd' : ''}, ${describeWasmThreads(Boolean(threads))}`;
 }
 
 function summary(skipped: Skip[]): string {

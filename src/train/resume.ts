@@ -58,6 +58,7 @@ export function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): 
   config.pixelBudgetMB = input.pixelBudgetMB ?? checkpoint.config.pixelBudgetMB ?? RECIPE_DEFAULTS.pixelBudgetMB;
   if (input.backend) config.backend = input.backend;
   if (input.finetuneBackend) config.finetuneBackend = input.finetuneBackend;
+  if (input.threads) config.threads = input.threads;
   if (input.weights) config.weights = input.weights;
   return config;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
+import { planWasmThreads } from '../backend/wasm-threads';
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { describePixels, loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
@@ -106,6 +107,8 @@ export class TrainingSession {
     }
     const requested = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
     if (input.batchSize) requested.batchSize = input.batchSize;
+    const threadsNote = planWasmThreads(requested.threads);
+    if (threadsNote) emit({ type: 'warning', message: threadsNote });
     const [backend, finetuneBackend] = await selectBackends(requested.backend, requested.finetuneBackend);
     emit({ type: 'backend', choice: backend });
     if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });

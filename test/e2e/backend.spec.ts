@@ -96,3 +96,25 @@ test('on WebGPU the frozen-layer cache stays on the GPU and batches are gathered
   expect(changedLayers(initial, await runner.fingerprints())).toEqual([3, 6, 8]);
   expect((await runner.memory()).backend).toBe('webgpu');
 });
+
+test('wasm runs a thread on every core, or the number asked; the count is settled once a worker', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'threads'), ['daisy', 'rose'], 3);
+  const config = { inputSize: 32, batchSize: 2, backend: 'wasm', head: { epochs: 1, learningRate: 1e-3 }, finetune: { epochs: 0 }, cache: { head: false, finetune: false } } as const;
+  const cores = await runner.page.evaluate(() => navigator.hardwareConcurrency);
+  const trainedWith = async (threads?: number): Promise<{ detail: string; hashes: string[] }> => {
+    await runner.page.reload();
+    await runner.page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    const prepared = await runner.open(await inputFor(dataRoot, 'threads', threads ? { ...config, threads } : config));
+    await runner.trainStage(1);
+    return { detail: prepared.backend.detail, hashes: (await runner.fingerprints()).map((f) => f.hash) };
+  };
+  const all = await trainedWith();
+  expect(all.detail).toBe(`wasm simd, ${cores} thread(s) of ${cores} core(s)`);
+  const one = await trainedWith(1);
+  expect(one.detail).toBe(`wasm simd, 1 thread(s) of ${cores} core(s)${cores > 1 ? ' (1 asked)' : ''}`);
+  expect(one.hashes).toEqual(all.hashes); // threads change the speed, never the weights
+
+  await runner.close();
+  await runner.open(await inputFor(dataRoot, 'threads', { ...config, threads: 2 }));
+  expect(await runner.events()).toContainEqual({ type: 'warning', message: 'wasm keeps the 1 thread(s) it started with in this worker; 2 takes effect after a reload' });
+});

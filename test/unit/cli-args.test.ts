@@ -46,6 +46,9 @@ describe('npm run finetune arguments', () => {
   it('sets the memory decoded images may take', () => {
     expect(parseFinetuneArgs(['--pixel-mb', '0']).config.pixelBudgetMB).toBe(0);
     expect(() => resolveConfig(parseFinetuneArgs(['--pixel-mb=-5']).config)).toThrow(/pixelBudgetMB must be from 0 to 65536, got -5/);
+    expect(parseFinetuneArgs(['--threads', '2']).config.threads).toBe(2);
+    expect(parseFinetuneArgs([]).config.threads).toBeUndefined();
+    expect(() => resolveConfig(parseFinetuneArgs(['--threads', '0']).config)).toThrow(/threads must be an integer from 1 to 256, got 0/);
   });
 
   it('takes rates, head, validation, patience and batch-norm mode, auto and off included', () => {
@@ -62,7 +65,7 @@ describe('npm run finetune arguments', () => {
   });
 
   it('with --resume, takes only flags that do not change what is trained', () => {
-    expect(parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--resume', '--backend', 'wasm', '--pixel-mb', '0'])).toMatchObject({ resume: true });
+    expect(parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--resume', '--backend', 'wasm', '--pixel-mb', '0', '--threads', '1', '--export', 'onnx'])).toMatchObject({ resume: true });
     expect(() => parseFinetuneArgs(['--dataset', 'd', '--model', 'm', '--resume', '--size', '64', '--head-lr', '1e-4'])).toThrow(
       "--size, --head-lr cannot change a run with --resume: it continues with its checkpoint's settings (drop them, or start over with --restart)",
     );

@@ -1,0 +1,51 @@
+// All threads against one, for the wasm backend: forward, stage-1 and stage-2 steps at 64 px, batch 8,
+// each thread count in a page (and so a worker) of its own, since wasm settles its count once a worker.
+import type { Browser } from 'playwright-core';
+import { newPage } from '../cli/chromium';
+import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
+
+const KINDS: BenchKind[] = ['forward', 'stage1', 'stage2'];
+
+export interface ThreadsComparison {
+  cores: number;
+  /** Threads wasm ran with all of them asked for. */
+  wasm: number;
+  speedup: Record<BenchKind, number>;
+  imagesPerSecond: Record<'1' | 'all', Record<BenchKind, number>>;
+}
+
+async function measure(browser: Browser, url: string, threads: number | undefined, seconds: number): Promise<{ detail: string; rates: Record<BenchKind, number>; cores: number }> {
+  const page = await newPage(browser);
+  try {
+    await page.goto(`${url}/runner.html`);
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    const rates = {} as Record<BenchKind, number>;
+    let detail = '';
+    for (const kind of KINDS) {
+      const spec: BenchSpec = { kind, inputSize: 64, batchSize: 8, minSeconds: seconds, maxSteps: 20 };
+      process.stderr.write(`bench threads: ${threads ?? 'all'} ${kind} 64px batch 8... `);
+      const result = (await page.evaluate(([s, t]) => window.finetune.api.benchmark('wasm', s, t), [spec, threads] as const)) as BenchResult & { detail: string };
+      process.stderr.write(`${result.imagesPerSecond.toFixed(2)} img/s (${result.detail})\n`);
+      rates[kind] = result.imagesPerSecond;
+      detail = result.detail;
+    }
+    return { detail, rates, cores: await page.evaluate(() => navigator.hardwareConcurrency) };
+  } finally {
+    await page.close();
+  }
+}
+
+export async function compareThreads(browser: Browser, url: string, seconds: number): Promise<ThreadsComparison> {
+  const one = await measure(browser, url, 1, seconds);
+  const all = await measure(browser, url, undefined, seconds);
+  const round = (x: number): number => Number(x.toFixed(2));
+  return {
+    cores: all.cores,
+    wasm: Number(/(\d+) thread/.exec(all.detail)?.[1] ?? NaN),
+    speedup: Object.fromEntries(KINDS.map((k) => [k, round(all.rates[k] / one.rates[k])])) as Record<BenchKind, number>,
+    imagesPerSecond: {
+      '1': Object.fromEntries(KINDS.map((k) => [k, round(one.rates[k])])) as Record<BenchKind, number>,
+      all: Object.fromEntries(KINDS.map((k) => [k, round(all.rates[k])])) as Record<BenchKind, number>,
+    },
+  };
+}
