@@ -16,24 +16,29 @@ let planned: number | null = null;
  */
 export function planWasmThreads(requested?: number): string | null {
   if (planned !== null) {
-    return requested !== undefined && requested !== planned ? `wasm keeps the ${planned} thread(s) it started with in this worker; ${requested} takes effect after a reload` : null;
+    return requested !== undefined && requested !== planned && planned > 0 ? `wasm keeps the ${planned} thread(s) it started with in this worker; ${requested} takes effect after a reload` : null;
+  }
+  if (typeof navigator === 'undefined') {
+    // Node (bench:gpu): the module counts os.cpus() itself, and there is no navigator to change.
+    if (requested !== undefined) setThreadsCount(requested);
+    planned = requested ?? -1;
+    return null;
   }
   const threads = requested ?? CORES;
   planned = threads;
   setThreadsCount(threads);
   // The module divides what it reads here by two: it reads twice the count, so it starts the count.
-  // (In Node the module counts os.cpus() instead, and there is no navigator to change.)
-  if (typeof navigator !== 'undefined') Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => threads * 2 });
+  Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => threads * 2 });
   return null;
 }
 
 /** What the wasm backend runs, said for the log: threads of cores, and why fewer when fewer. */
 export function describeWasmThreads(multithreaded: boolean): string {
   const running = getThreadsCount();
-  const of = `${running} thread(s) of ${CORES} core(s)`;
+  const of = typeof navigator === 'undefined' ? `${running} thread(s)` : `${running} thread(s) of ${CORES} core(s)`;
   if (!multithreaded) {
     return `${of} (no threads: the page is not cross-origin isolated; serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)`;
   }
-  if (planned !== null && running < planned) return `${of} (${planned} asked; the backend started before the setting)`;
-  return planned !== null && planned < CORES ? `${of} (${planned} asked)` : of;
+  if (planned !== null && planned > 0 && running < planned) return `${of} (${planned} asked; the backend started before the setting)`;
+  return planned !== null && planned > 0 && planned < CORES ? `${of} (${planned} asked)` : of;
 }
