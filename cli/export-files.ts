@@ -2,7 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSavedModel, type SavedModel } from '../src/export/artifacts';
 import { EXPORT_FILES, EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
-import { writeKerasWeights, type H5Writable } from '../src/export/keras-h5';
+import { writeKerasFile, type H5File } from '../src/export/keras-h5';
 import { toOnnx } from '../src/export/onnx';
 import { writeAside, writeAtomically } from './atomic-write';
 
@@ -40,13 +40,6 @@ const WRITERS: Record<Exclude<ExportFormat, 'tfjs'>, (path: string, saved: Saved
   'keras-h5': async (path, saved) => {
     const h5wasm = await import('h5wasm/node');
     await h5wasm.ready;
-    await writeAside(path, (partial) => {
-      const file = new h5wasm.File(partial, 'w');
-      try {
-        writeKerasWeights(file as unknown as H5Writable, saved);
-      } finally {
-        file.close();
-      }
-    });
+    await writeAside(path, (partial) => writeKerasFile((p) => new h5wasm.File(p, 'w') as unknown as H5File, partial, saved));
   },
 };

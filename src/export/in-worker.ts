@@ -1,7 +1,7 @@
 import type { ExportedModel } from '../protocol';
 import { readSavedModel } from './artifacts';
 import { EXPORT_FILES, type ExportFormat } from './formats';
-import { writeKerasWeights, type H5Writable } from './keras-h5';
+import { writeKerasFile, type H5File } from './keras-h5';
 import { toOnnx } from './onnx';
 
 export interface ExportedFile {
@@ -20,12 +20,7 @@ export async function convertExport(format: Exclude<ExportFormat, 'tfjs'>, expor
   const { FS } = await h5wasm.ready;
   const path = `/export-${++files}.h5`;
   try {
-    const file = new h5wasm.File(path, 'w');
-    try {
-      writeKerasWeights(file as unknown as H5Writable, saved);
-    } finally {
-      file.close();
-    }
+    writeKerasFile((p) => new h5wasm.File(p, 'w') as unknown as H5File, path, saved);
     return { fileName, bytes: copy(FS.readFile(path)) };
   } finally {
     if (FS.analyzePath(path).exists) FS.unlink(path);

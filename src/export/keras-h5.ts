@@ -26,6 +26,21 @@ function strings(group: H5Writable, name: string, values: string[]): void {
   group.create_attribute(name, values, null, `S${Math.max(1, ...values.map((v) => new TextEncoder().encode(v).length))}`);
 }
 
+/** An h5wasm File, from h5wasm/node (a path on disk) or h5wasm in a worker (a path in its memory). */
+export interface H5File extends H5Writable {
+  close(): void;
+}
+
+/** Creates the HDF5 file at `path` with `open` (h5wasm's `new File(path, 'w')`), writes the weights and closes it. */
+export function writeKerasFile(open: (path: string) => H5File, path: string, model: SavedModel): void {
+  const file = open(path);
+  try {
+    writeKerasWeights(file, model);
+  } finally {
+    file.close();
+  }
+}
+
 /** Writes every layer's weights into `file` (an open, empty HDF5 file). */
 export function writeKerasWeights(file: H5Writable, model: SavedModel): void {
   strings(file, 'layer_names', model.layers.map((l) => l.name));

@@ -17,6 +17,7 @@ export class OnnxGraph {
   readonly nodes: OnnxProto.INodeProto[] = [];
   readonly initializers: OnnxProto.ITensorProto[] = [];
   private readonly used = new Set<string>();
+  private readonly scalars = new Map<number, string>();
 
   /** A tensor name not used yet, from `hint`. */
   fresh(hint: string): string {
@@ -36,6 +37,13 @@ export class OnnxGraph {
   float(hint: string, dims: number[], data: Float32Array | number[]): string {
     const name = this.fresh(hint);
     this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: rawBytes(Float32Array.from(data)) });
+    return name;
+  }
+
+  /** A float scalar, one initializer for each value however many nodes take it (every ReLU6 takes 0 and 6). */
+  scalar(value: number): string {
+    let name = this.scalars.get(value);
+    if (name === undefined) this.scalars.set(value, (name = this.float(`const_${String(value).replace(/[^\w]/g, '_')}`, [], [value])));
     return name;
   }
 

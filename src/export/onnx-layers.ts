@@ -59,7 +59,7 @@ export function activation(g: OnnxGraph, x: Value, name: unknown, layer: SavedLa
     case 'relu':
       return to('Relu');
     case 'relu6':
-      return { ...x, name: g.node('Clip', [x.name, g.float('zero', [], [0]), g.float('six', [], [6])], `${layer.name}_relu6`) };
+      return { ...x, name: g.node('Clip', [x.name, g.scalar(0), g.scalar(6)], `${layer.name}_relu6`) };
     case 'sigmoid':
       return to('Sigmoid');
     case 'tanh':
@@ -208,7 +208,7 @@ function relu(g: OnnxGraph, layer: SavedLayer, inputs: Value[]): Value {
   }
   const max = layer.config['max_value'];
   if (max === null || max === undefined) return activation(g, input, 'relu', layer);
-  return { ...input, name: g.node('Clip', [input.name, g.float('zero', [], [0]), g.float(`${layer.name}_max`, [], [Number(max)])], layer.name) };
+  return { ...input, name: g.node('Clip', [input.name, g.scalar(0), g.scalar(Number(max))], layer.name) };
 }
 
 const identity: Emitter = (_g, layer, inputs) => one(layer, inputs);

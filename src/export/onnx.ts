@@ -68,8 +68,8 @@ function fail(message: string): never {
 /** What the base expects, from plain pixels, as the training pipeline computes it (data/preprocess.ts); then NCHW. */
 function preprocessed(g: OnnxGraph, mode: Preprocessing): string {
   let x = ONNX_INPUT;
-  if (mode === 'unit') x = g.node('Div', [x, g.float('255', [], [255])], 'scaled');
-  else if (mode === 'tf') x = g.node('Sub', [g.node('Div', [x, g.float('127_5', [], [127.5])], 'halved'), g.float('one', [], [1])], 'scaled');
+  if (mode === 'unit') x = g.node('Div', [x, g.scalar(255)], 'scaled');
+  else if (mode === 'tf') x = g.node('Sub', [g.node('Div', [x, g.scalar(127.5)], 'halved'), g.scalar(1)], 'scaled');
   else {
     const bgr = g.node('Gather', [x, g.int64('bgr_order', [2, 1, 0])], 'bgr', { axis: 3 });
     x = g.node('Sub', [bgr, g.float('imagenet_mean_bgr', [3], [...CAFFE_MEAN_BGR])], 'centred');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSavedModel } from '../../src/export/artifacts';
-import { writeKerasWeights, type H5Writable } from '../../src/export/keras-h5';
+import { writeKerasFile, type H5File } from '../../src/export/keras-h5';
 import { exportLayersModel } from '../../src/model/export';
 import { attachHead } from '../../src/model/head';
 import { applyKerasWeights, readKerasWeights, type H5Node } from '../../src/model/keras-h5';
@@ -27,9 +27,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function writeExport(model: tf.LayersModel, name: string): Promise<string> {
   const saved = await exportLayersModel(model, { preprocessing: 'unit' });
   const path = join(dir, name);
-  const file = new h5wasm.File(path, 'w');
-  writeKerasWeights(file as unknown as H5Writable, readSavedModel(saved.modelJson, saved.weights));
-  file.close();
+  writeKerasFile((p) => new h5wasm.File(p, 'w') as unknown as H5File, path, readSavedModel(saved.modelJson, saved.weights));
   return path;
 }
 
