@@ -10,7 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, newPage } from '../cli/chromium';
 import { DATASET_ROUTE, listDirectory } from '../cli/dataset-dir';
-import { APP_DIR } from '../cli/finetune';
+import { APP_DIR } from '../cli/app-dir';
 import { makePrinter } from '../cli/progress-printer';
 import { startServer } from '../cli/server';
 import { resolveLocalWeights } from '../cli/weights';

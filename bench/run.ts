@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, newPage } from '../cli/chromium';
 import { DATASET_ROUTE, listDirectory } from '../cli/dataset-dir';
-import { APP_DIR } from '../cli/finetune';
+import { APP_DIR } from '../cli/app-dir';
 import { startServer } from '../cli/server';
 import { listDataset } from '../src/data/listing';
 import type { BackendName } from '../src/protocol';

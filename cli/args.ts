@@ -10,14 +10,15 @@ export const BUNDLED_MODEL_DIR = 'out/flowers4';
 /** Small enough to run both stages in a few minutes on a CPU; any flag given overrides it. */
 export const BUNDLED_PRESET = { inputSize: 32, headEpochs: 30, finetuneEpochs: 20, batchSize: 8 };
 
-export const FINETUNE_USAGE = `Usage: npm run finetune -- [--dataset DIR] [--model OUT] [options]
+export const FINETUNE_USAGE = `Usage: npx finetune-trainer --dataset DIR --model OUT [options]
+       npm run finetune -- [--dataset DIR] [--model OUT] [options]    (in the repository)
 
 Fine-tunes VGG16 on DIR/class_name/*.jpg in headless Chromium (the reference recipe: stage 1 trains a
 new head on the frozen base, stage 2 also trains block5), then writes OUT/model.json, OUT/weights.bin
 (a TF.js layers model) and OUT/report.json.
 
-  --dataset DIR            one folder per class (default: the bundled ${BUNDLED_DATASET}, with a quick
-                           preset: --size ${BUNDLED_PRESET.inputSize} --head-epochs ${BUNDLED_PRESET.headEpochs} --finetune-epochs ${BUNDLED_PRESET.finetuneEpochs} --batch ${BUNDLED_PRESET.batchSize})
+  --dataset DIR            one folder per class (default, in the repository only: the bundled
+                           ${BUNDLED_DATASET}, with a quick preset: --size ${BUNDLED_PRESET.inputSize} --head-epochs ${BUNDLED_PRESET.headEpochs} --finetune-epochs ${BUNDLED_PRESET.finetuneEpochs} --batch ${BUNDLED_PRESET.batchSize})
   --model OUT              output folder (default: ${BUNDLED_MODEL_DIR} for the bundled data; required otherwise)
   --weights W              the base: random (untrained VGG16, seeded; the default), imagenet (Keras'
                            VGG16 file, downloaded once to ~/.keras/models), FILE.h5 or URL.h5 (Keras
@@ -244,7 +245,7 @@ function dropUndefined<T extends object>(value: T): T {
 }
 
 /** The command that continues this run: the flags --resume takes, as the user gave them, then --resume. */
-export function resumeCommand(argv: string[]): string {
+export function resumeCommand(argv: string[], program = 'npm run finetune --'): string {
   const quote = (arg: string): string => (/^[\w./:#@=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -255,5 +256,5 @@ export function resumeCommand(argv: string[]): string {
     const takesValue = !arg.includes('=') && !['smaller-batch-on-oom', 'verbose', 'help'].includes(name);
     if (takesValue && i + 1 < argv.length) kept.push(argv[++i]!);
   }
-  return ['npm run finetune --', ...kept.map(quote), '--resume'].join(' ');
+  return [program, ...kept.map(quote), '--resume'].join(' ');
 }

@@ -22,9 +22,8 @@ import { listDirectory, type DirectoryListing } from './dataset-dir';
 import { claimOutput, LOCK_FILE } from './output-folder';
 import { escapeControls } from './safe-text';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
+import { APP_DIR, INSTALLED, REPOSITORY_ROOT } from './app-dir';
 
-const inPackage = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
-export const APP_DIR = inPackage('dist');
 /** Exit codes: 1 a failed run, 2 a usage or settings error, 130 cancelled with Ctrl-C. */
 const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 /** An untrained VGG16's weights without top, for how much room a checkpoint needs. */
@@ -103,15 +102,24 @@ export async function main(argv: string[]): Promise<number> {
     console.log(FINETUNE_USAGE);
     return EXIT.ok;
   }
-  // npm runs scripts in the package folder; paths the user typed are relative to where they typed them.
-  const cwd = process.env['INIT_CWD'] ?? process.cwd();
-  const datasetDir = args.datasetDir ? resolve(cwd, args.datasetDir) : inPackage(BUNDLED_DATASET);
-  const outDir = args.outDir ? resolve(cwd, args.outDir) : inPackage(BUNDLED_MODEL_DIR);
+  // `npm run finetune` runs in the repository's folder; paths the user typed are relative to where they
+  // typed them. Installed (npx, a package script, main() from code), the process's own folder is that.
+  const cwd = (REPOSITORY_ROOT && process.env['INIT_CWD']) || process.cwd();
+  if (!args.datasetDir && !REPOSITORY_ROOT) {
+    console.error(`error: --dataset DIR is required (one folder of images per class); the bundled sample comes only with the repository (see --help)`);
+    return EXIT.usage;
+  }
+  const datasetDir = args.datasetDir ? resolve(cwd, args.datasetDir) : join(REPOSITORY_ROOT!, BUNDLED_DATASET);
+  const outDir = args.outDir ? resolve(cwd, args.outDir) : join(REPOSITORY_ROOT!, BUNDLED_MODEL_DIR);
   if (!args.datasetDir) {
     console.log(`[INFO] no --dataset given: using the bundled sample ${BUNDLED_DATASET} with a quick preset (see --help)`);
   }
   if (!existsSync(join(APP_DIR, 'runner.html'))) {
-    console.error(`error: the app is not built (${APP_DIR}/runner.html is missing): run \`npm run build\` first`);
+    console.error(
+      INSTALLED
+        ? `error: this installed copy is incomplete (${APP_DIR}/runner.html is missing): reinstall finetune-trainer`
+        : `error: the app is not built (${APP_DIR}/runner.html is missing): run \`npm run build\` first`,
+    );
     return EXIT.failed;
   }
   if (!existsSync(datasetDir)) {
@@ -165,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.failed;
       }
       const saved = existsSync(join(outDir, CHECKPOINT_FILE));
-      console.error(saved ? `[INFO] stopped; continue with: ${resumeCommand(argv)}` : '[INFO] stopped before its first checkpoint: nothing to resume');
+      console.error(saved ? `[INFO] stopped; continue with: ${resumeCommand(argv, INSTALLED ? 'npx finetune-trainer' : undefined)}` : '[INFO] stopped before its first checkpoint: nothing to resume');
       return EXIT.cancelled;
     }
     console.log('[INFO] serializing model...');

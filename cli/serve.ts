@@ -1,7 +1,7 @@
 // npm start [-- --port 5173]: the demo app, served from 127.0.0.1 with the headers it needs (cross-origin
 // isolation, so the wasm backend may use threads).
 import { parseArgs } from 'node:util';
-import { APP_DIR } from './finetune';
+import { APP_DIR } from './app-dir';
 import { startServer } from './server';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '5173' } } });

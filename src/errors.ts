@@ -42,4 +42,7 @@ export class OutputError extends FinetuneError {}
 /** A stored record could not be read or written; what is stored stays as it was. */
 export class StorageError extends FinetuneError {}
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError', 'OutputError', 'StorageError'] as const;
+/** The trainer's worker could not load or threw while starting: nothing trains until the page serves it. */
+export class WorkerError extends FinetuneError {}
+
+export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError', 'OutputError', 'StorageError', 'WorkerError'] as const;

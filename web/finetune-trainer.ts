@@ -1,13 +1,14 @@
 // <finetune-trainer>: fine-tune a CNN on your own image folders, in the browser. One import:
 //   import 'finetune-trainer/web/finetune-trainer';
 //   <finetune-trainer head-epochs="25" finetune-epochs="100"></finetune-trainer>
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { cacheChoice, cacheStages, RECIPE_DEFAULTS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
 import type { BackendPreference, Prediction, TrainConfig } from '../src/protocol';
 import { reportsCsv } from '../src/train/report-export';
-import { TrainingController, type ImportSource } from './training-controller';
+import type { ImportSource } from './import-source';
+import { TrainingController } from './training-controller';
 import { datasetView } from './views/dataset-view';
 import './views/ft-chart';
 import { importView } from './views/import-view';
@@ -32,7 +33,7 @@ function download(blob: Blob, name: string): void {
  * Drop in, pick a folder of class folders, train. Attributes set the recipe's numbers (the form edits
  * the same properties); methods drive it from code; `finetune-*` events report what happens.
  *
- * @attr project - the stored project to show and train (its id)
+ * @attr project - the stored project to show and train (its id); set by importing, or from outside
  * @attr base - 'vgg16' (default), or a TF.js layers model as URL/model.json#layer
  * @attr weights - VGG16's weights: random (default), imagenet, a Keras .h5 URL, or cached:<sha256>
  * @attr input-size - square input side in pixels (224 in the recipe; 32 and up)
@@ -51,6 +52,7 @@ function download(blob: Blob, name: string): void {
  * @attr threads - threads of the wasm backend (default: every core; needs a cross-origin isolated page)
  * @attr cache - stages that run their frozen layers once and train on the stored outputs: both, head, finetune, none
  * @attr cache-views - augmented views cached per training image, besides the plain one (2)
+ * @attr smaller-batch-on-oom - on running out of memory, resume at half the batch size instead of stopping with that advice (default: off)
  * @csspart import - the image import panel
  * @csspart dataset - the imported classes with counts and thumbnails
  * @csspart settings - the settings form
@@ -240,36 +242,29 @@ export class FinetuneTrainer extends LitElement {
     smallerBatchOnOom: { type: Boolean, attribute: 'smaller-batch-on-oom' },
   };
 
-  /** The stored project to show and train (its id); set by importing, or from outside. */
+  // Each property's documentation is its attribute's @attr line above: one text for both.
   declare project: string;
-  /** 'vgg16', or a TF.js layers model as URL/model.json#layer. */
   declare base: string;
-  /** For VGG16: random, imagenet, a Keras .h5 URL, or cached:<sha256>. */
   declare weights: string;
   declare inputSize: number;
   declare headUnits: number;
   declare headEpochs: number;
   declare finetuneEpochs: number;
-  /** A number, or 'auto'. */
   declare headLr: string;
   declare finetuneLr: string;
-  /** 'auto', 'flatten' or 'gap'. */
   declare headKind: string;
   declare validationFraction: number;
-  /** Epochs, or 'off'. */
   declare patience: string;
   declare bnTrain: boolean;
   declare batchSize: number;
   declare unfreezeFrom: string;
   declare backend: BackendPreference;
   declare threads: number | undefined;
-  /** Which stages run their frozen layers once: both, head, finetune or none. */
   declare cache: CacheChoice;
-  /** Augmented views cached per training image, besides the plain one. */
   declare cacheViews: number;
-  /** On running out of memory, resume with half the batch size instead of stopping with that advice. */
   declare smallerBatchOnOom: boolean;
 
+  /** @internal The element's state machine and its worker; not part of the public API. */
   readonly controller = new TrainingController(this);
 
   constructor() {
@@ -298,7 +293,7 @@ export class FinetuneTrainer extends LitElement {
     });
   }
 
-  /** The settings as the trainer takes them. */
+  /** @internal The settings as the trainer takes them. */
   trainConfig(): TrainConfigInput {
     const unfreeze = /^\d+$/.test(this.unfreezeFrom) ? Number(this.unfreezeFrom) : this.unfreezeFrom;
     const rate = (value: string): number | 'auto' => (String(value).trim() === 'auto' ? 'auto' : Number(value));
@@ -321,7 +316,7 @@ export class FinetuneTrainer extends LitElement {
     };
   }
 
-  /** Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
+  /** @internal Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
   applyConfig(config: TrainConfig): void {
     // A project stored before the frozen-layer cache existed has no cache settings: show the defaults.
     const cache = config.cache ?? RECIPE_DEFAULTS.cache;
@@ -356,12 +351,15 @@ export class FinetuneTrainer extends LitElement {
   start(resume = false): Promise<void> {
     return this.controller.start(resume);
   }
+  /** Holds the run after the current batch; resume() goes on from there. */
   pause(): Promise<void> {
     return this.controller.pause();
   }
+  /** Goes on after pause(). */
   resume(): Promise<void> {
     return this.controller.resume();
   }
+  /** Stops the run after the current batch, with a finetune-error named CancelledError. */
   cancel(): Promise<void> {
     return this.controller.cancel();
   }
@@ -402,7 +400,7 @@ export class FinetuneTrainer extends LitElement {
     download(new Blob([body], { type: format === 'csv' ? 'text/csv' : 'application/json' }), name);
   }
 
-  override render() {
+  override render(): TemplateResult {
     const c = this.controller;
     const busy = c.status === 'importing' || c.status === 'preparing' || c.status === 'training' || c.status === 'paused';
     const settings = {

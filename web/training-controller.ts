@@ -1,3 +1,4 @@
+import { strToU8, zipSync } from 'fflate';
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { TrainConfigInput } from '../src/config';
@@ -10,11 +11,9 @@ import { formatEvent } from '../src/train/log-format';
 import { FinetuneEvent, type ErrorDetail, type ProgressDetail } from './events';
 import { RunProgress } from './run-progress';
 import { TrainerClient } from './trainer-client';
+import type { ImportSource } from './import-source';
 
 export type RunStatus = 'idle' | 'importing' | 'preparing' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
-
-/** Files with their paths inside the picked or dropped folder, a zip, or a directory handle. */
-export type ImportSource = { files: { path: string; blob: Blob }[] } | { zip: File } | { directory: FileSystemDirectoryHandle };
 
 export interface TrainerHost extends ReactiveControllerHost, HTMLElement {
   /** The run's settings, from the element's attributes and form. */
@@ -85,7 +84,10 @@ export class TrainingController implements ReactiveController {
     host.addController(this);
   }
 
-  hostConnected(): void {}
+  /** Starts the worker at once, so one that cannot load is an error shown now, not a spinner after the import. */
+  hostConnected(): void {
+    this.client.ready().catch((error: unknown) => this.fail(error));
+  }
 
   hostDisconnected(): void {
     this.client.terminate();
@@ -114,7 +116,8 @@ export class TrainingController implements ReactiveController {
   private fail(error: unknown): void {
     const e = error as Error;
     this.error = { name: e.name || 'Error', message: e.message };
-    this.status = e.name === 'CancelledError' ? 'stopped' : 'failed';
+    // A worker that never started ran nothing: the alert says why, no training panel pretends otherwise.
+    this.status = e.name === 'CancelledError' ? 'stopped' : e.name === 'WorkerError' ? 'idle' : 'failed';
     this.announcement = e.name === 'CancelledError' ? 'Training stopped.' : `Error: ${e.message}`;
     this.host.dispatchEvent(new FinetuneEvent('finetune-error', this.error));
     this.update();
@@ -317,7 +320,6 @@ export class TrainingController implements ReactiveController {
   async exportModel(format: ExportFormat = 'tfjs'): Promise<Blob> {
     await this.ensureModel();
     if (format !== 'tfjs') return new Blob([(await this.client.api.exportAs(format)).bytes], { type: 'application/octet-stream' });
-    const { zipSync, strToU8 } = await import('fflate');
     const model = await this.client.api.exportModel();
     const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
     return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });

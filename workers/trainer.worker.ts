@@ -8,6 +8,7 @@ import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 import * as Comlink from 'comlink';
 import { ensureBackend, selectBackends } from '../src/backend/select';
 import { planWasmThreads } from '../src/backend/wasm-threads';
+import { keepPthreadSourceIntact } from '../src/backend/wasm-pthread-source';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/download';
@@ -27,6 +28,7 @@ import { throttleProgress } from '../src/train/throttle';
 import { drillListener, type FaultDrill } from '../src/train/fault-drill';
 import { trainRecovering, type RecoverableRun } from '../src/train/recovering-run';
 
+keepPthreadSourceIntact();
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -99,6 +101,11 @@ async function importInto(projectId: string, files: ImportFile[], onProgress?: (
 }
 
 const api = {
+  /** Answers once this module has loaded: the page's sign that the worker started. */
+  alive(): true {
+    return true;
+  },
+
   /**
    * Chooses the backend, decodes and splits the dataset (a stored project's, or the given one) and builds
    * the model; events go to `onEvent`. A project being trained elsewhere is a ProjectBusyError.

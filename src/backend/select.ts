@@ -11,11 +11,33 @@ type Stage = 1 | 2;
 /** Stage 1 runs frozen convolutions forward; stage 2 also trains some, so it races on gradients. */
 const STAGE_PROBE: Record<Stage, ProbeKind> = { 1: 'forward', 2: 'train' };
 
+/**
+ * tf.setBackend answers only false when a backend fails to start; TF.js (and Emscripten, for wasm) said
+ * why on console.warn/console.error meanwhile. Those lines, so the reason reaches the user.
+ */
+async function startSaying(backend: BackendName): Promise<string | null> {
+  const said: string[] = [];
+  const { warn, error } = console;
+  const keep = (...args: unknown[]): void => {
+    said.push(args.map((a) => (a instanceof Error ? a.message : typeof a === 'object' && a && 'message' in a ? String(a.message) : String(a))).join(' '));
+  };
+  console.warn = (...args: unknown[]) => (keep(...args), warn(...args));
+  console.error = (...args: unknown[]) => (keep(...args), error(...args));
+  try {
+    if (await tf.setBackend(backend)) return null;
+  } finally {
+    Object.assign(console, { warn, error });
+  }
+  const reasons = said.filter((line) => line && !line.startsWith('Initialization of backend')).map((line) => line.split('\n')[0]!.slice(0, 300));
+  return reasons.length ? `failed to start: ${[...new Set(reasons)].join('; ')}` : 'failed to start';
+}
+
 /** Makes `backend` the current one, with the training kernels wasm lacks; null when it started. */
 export async function activate(backend: BackendName): Promise<string | null> {
   try {
     if (backend === 'wasm') planWasmThreads(); // every core, unless a session settled it first
-    if (!(await tf.setBackend(backend))) return 'failed to start';
+    const failure = await startSaying(backend);
+    if (failure) return failure;
     await tf.ready();
     if (backend === 'wasm') registerWasmTrainingKernels();
     watchDevice();

@@ -1,5 +1,5 @@
 import type { HeadKind, SearchTrial } from '../protocol';
-import { significantlyLower } from './best-weights';
+import { significantlyLower } from './compare-scores';
 
 // A stage's learning rate (and stage 1's head kind) measured on the user's own data: candidates train a
 // few epochs each from the stage's start, and the one that scores best on the validation images wins.

@@ -2,7 +2,7 @@ import { standaloneHead } from '../model/head';
 import type { HeadKind, SearchTrial, StageConfig } from '../protocol';
 import type { ScoredTrial } from './rate-search';
 import { streamFor } from '../rng';
-import { isBetter } from './best-weights';
+import { isBetter } from './compare-scores';
 import { divergence, DIVERGED_EPOCHS } from './divergence';
 import { runEpochs } from './epochs';
 import type { StageContext } from './stage';

@@ -50,6 +50,16 @@ export class DemoPage {
     await this.page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
   }
 
+  /** The state as a desktop and a phone show it (name-1280.png, name-360.png); the viewport is put back after. */
+  async screenshotWidths(name: string): Promise<void> {
+    const before = this.page.viewportSize();
+    for (const width of [1280, 360]) {
+      await this.page.setViewportSize({ width, height: 800 });
+      await this.page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
+    }
+    if (before) await this.page.setViewportSize(before);
+  }
+
   /** A solid black PNG, made by the browser's own encoder. */
   async blackPng(size: number): Promise<Buffer> {
     const bytes = await this.page.evaluate(async (s) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { apiReference, END, START, type Manifest as ApiManifest } from '../../scripts/api-docs';
 
 interface Manifest {
   modules: { path: string; declarations: { name: string; customElement?: boolean; attributes?: { name: string }[]; events?: { name: string }[] }[] }[];
@@ -28,5 +29,19 @@ describe('custom-elements.json', () => {
     const observed = [...properties.matchAll(/(\w+): \{ type: \w+(?:, attribute: '([\w-]+)')?/g)].map((m) => m[2] ?? m[1]!);
     expect(element.attributes!.map((a) => a.name).sort()).toEqual(observed.sort());
     expect(element.events!.map((e) => e.name)).toEqual(['finetune-progress', 'finetune-epoch', 'finetune-stage', 'finetune-complete', 'finetune-error']);
+  });
+
+  it("is what the README's API tables say (run `npm run manifest` after changing the element)", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const written = readme.slice(readme.indexOf(START) + START.length, readme.indexOf(END)).trim();
+    expect(written).toBe(apiReference(readManifest('custom-elements.json') as unknown as ApiManifest));
+    expect(written).toContain('| `smaller-batch-on-oom` | `smallerBatchOnOom` | `boolean` |');
+  });
+
+  it('keeps internals out: no controller, trainConfig or applyConfig', () => {
+    const element = readManifest('custom-elements.json').modules.flatMap((m) => m.declarations).find((d) => d.customElement)! as { members?: { name: string }[] };
+    const names = (element.members ?? []).map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(['start', 'export', 'importDataset']));
+    for (const internal of ['controller', 'trainConfig', 'applyConfig']) expect(names).not.toContain(internal);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeadKind, SearchTrial } from '../../src/protocol';
 import { divergence, divergenceThreshold } from '../../src/train/divergence';
 import { describeSearch } from '../../src/train/log-format';
-import { significantlyLower } from '../../src/train/best-weights';
+import { significantlyLower } from '../../src/train/compare-scores';
 import { betterTrial, formatRate, gridRate, searchRates, type ScoredTrial } from '../../src/train/rate-search';
 
 /** A fake trial runner: each image's validation loss is `lossAt(rate)`, plus noise that differs per image and rate. */

@@ -1,4 +1,4 @@
-import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
+import { css, html, LitElement, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
 
@@ -40,7 +40,7 @@ export class FtChart extends LitElement {
     this.plot = null;
   }
 
-  override render() {
+  override render(): TemplateResult {
     return html`<div class="plot" role="img" aria-label=${`${this.heading} per epoch: ${this.series.map((s) => `${s.label} ${s.values.at(-1)?.toFixed(3) ?? 'n/a'}`).join(', ')}`}></div>`;
   }
 

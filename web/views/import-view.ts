@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import type { ImportSource } from '../training-controller';
+import type { ImportSource } from '../import-source';
 
 type Picked = { path: string; blob: Blob };
 
