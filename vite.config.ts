@@ -34,9 +34,13 @@ export default defineConfig({
     // minifier breaks ('e is not defined' in every pthread worker).
     minify: false,
     chunkSizeWarningLimit: 8192,
-    rollupOptions: { input: { index: resolve(web, 'index.html'), runner: resolve(web, 'runner.html') } },
+    rollupOptions: {
+      input: { index: resolve(web, 'index.html'), runner: resolve(web, 'runner.html') },
+      // A slow plugin on a busy machine is not the user's problem: no PLUGIN_TIMINGS warning in their log.
+      checks: { bundlerTimings: false },
+    },
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', rollupOptions: { checks: { bundlerTimings: false } } },
   plugins: [
     bundledSample(),
     VitePWA({

@@ -38,7 +38,7 @@ for (const [what, path] of [['dataset', values.dataset], ['weights', weightsFile
 
 /** When each event arrived, for the seconds of each phase. */
 const timeline: { at: number; event: TrainEvent }[] = [];
-const print = makePrinter(false, process.stderr, Date.now, (line) => process.stderr.write(`${line}\n`));
+const print = makePrinter({ tty: false, verbose: true }, process.stderr, Date.now, (line) => process.stderr.write(`${line}\n`));
 const local = await resolveLocalWeights(values.weights, process.cwd());
 const directory = await listDirectory(values.dataset, `${DATASET_ROUTE}${encodeURIComponent(basename(values.dataset))}/`);
 const listing = listDataset(directory.files, basename(values.dataset), directory.folders);

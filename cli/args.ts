@@ -10,7 +10,7 @@ export const BUNDLED_MODEL_DIR = 'out/flowers4';
 /** Small enough to run both stages in a few minutes on a CPU; any flag given overrides it. */
 export const BUNDLED_PRESET = { inputSize: 32, headEpochs: 30, finetuneEpochs: 20, batchSize: 8 };
 
-export const FINETUNE_USAGE = `Usage: npx finetune-trainer --dataset DIR --model OUT [options]
+export const FINETUNE_USAGE = `Usage: npx finetune-trainer --dataset DIR [--model OUT] [options]
        npm run finetune -- [--dataset DIR] [--model OUT] [options]    (in the repository)
 
 Fine-tunes VGG16 on DIR/class_name/*.jpg in headless Chromium (the reference recipe: stage 1 trains a
@@ -19,7 +19,8 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
 
   --dataset DIR            one folder per class (default, in the repository only: the bundled
                            ${BUNDLED_DATASET}, with a quick preset: --size ${BUNDLED_PRESET.inputSize} --head-epochs ${BUNDLED_PRESET.headEpochs} --finetune-epochs ${BUNDLED_PRESET.finetuneEpochs} --batch ${BUNDLED_PRESET.batchSize})
-  --model OUT              output folder (default: ${BUNDLED_MODEL_DIR} for the bundled data; required otherwise)
+  --model OUT              output folder (default: out/NAME, NAME being the dataset folder's; in the
+                           repository, ${BUNDLED_MODEL_DIR} for the bundled data)
   --weights W              the base: random (untrained VGG16, seeded; the default), imagenet (Keras'
                            VGG16 file, downloaded once to ~/.keras/models), FILE.h5 or URL.h5 (Keras
                            VGG16 weights), or path/or/URL/model.json#layer (a TF.js layers model cut
@@ -87,7 +88,7 @@ Environment: CHROME_PATH points at a Chrome/Chromium binary when it is not in /u
 export interface FinetuneArgs {
   /** null: the bundled sample. */
   datasetDir: string | null;
-  /** null: the bundled sample's default output folder. */
+  /** null: out/NAME for a dataset folder NAME (the bundled sample's own, in the repository). */
   outDir: string | null;
   config: TrainConfigInput;
   mode: 'finetune' | 'features';
@@ -120,6 +121,41 @@ function numberOr<W extends string>(flag: string, raw: string | undefined, word:
 
 /** Flags that change where or how fast a resumed run goes, not what it trains: the ones --resume takes. */
 export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'export', 'backend', 'finetune-backend', 'threads', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
+
+/** Whether the command line is asked only for its usage: answered before anything loads or builds. */
+export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help') || argv.includes('-h');
+
+/** The settings' names in the trainer's messages, as the flags that set them here. */
+const FLAG_OF_SETTING: Record<string, string> = {
+  inputSize: '--size',
+  headUnits: '--head-units',
+  batchSize: '--batch',
+  testFraction: '--test-fraction',
+  validationFraction: '--val-fraction',
+  seed: '--seed',
+  patience: '--patience',
+  'head.epochs': '--head-epochs',
+  'finetune.epochs': '--finetune-epochs',
+  'head.learningRate': '--head-lr',
+  'finetune.learningRate': '--finetune-lr',
+  headKind: '--head',
+  preprocessing: '--preprocessing',
+  backend: '--backend',
+  finetuneBackend: '--finetune-backend',
+  threads: '--threads',
+  unfreezeFrom: '--unfreeze-from',
+  'cache.views': '--cache-views',
+  'cache.budgetMB': '--cache-mb',
+  pixelBudgetMB: '--pixel-mb',
+  maxImageMegapixels: '--max-megapixels',
+};
+
+/** A settings error as the command line's user reads it: `--size must be ...`, not `inputSize must be ...`. */
+export function inFlagTerms(message: string): string {
+  const name = /^([\w.]+) must\b/.exec(message)?.[1];
+  const flag = name && FLAG_OF_SETTING[name];
+  return flag ? `${flag}${message.slice(name.length)}` : message;
+}
 
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const { values, tokens } = parseArgs({
@@ -175,7 +211,6 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     }
   }
   const bundled = values.dataset === undefined;
-  if (!bundled && values.model === undefined && !values.help) throw new ConfigError('--model OUT is required with --dataset');
   if (values.mode !== 'finetune' && values.mode !== 'features') throw new ConfigError(`--mode must be finetune or features, got '${values.mode}'`);
   if (!CACHE_CHOICES.includes(values.cache as CacheChoice)) throw new ConfigError(`--cache must be ${CACHE_CHOICES.join(', ').replace(/, (\w+)$/, ' or $1')}, got '${values.cache}'`);
   const preset = bundled ? BUNDLED_PRESET : undefined;

@@ -2,7 +2,7 @@
 // `npx finetune-trainer ...`: the installed command line (lib/cli/bin.js). Its packages are the
 // package's optional dependencies (the element needs none of them); here, the absence of one is said
 // with the way back. --help needs none.
-import { FINETUNE_USAGE } from './args';
+import { FINETUNE_USAGE, wantsHelp } from './args';
 
 const CLI_PACKAGES = ['playwright-core', '@tensorflow/tfjs', 'h5wasm', 'hash-wasm', 'onnx-proto'];
 
@@ -13,7 +13,7 @@ function missingPackage(error: unknown): string | null {
 }
 
 const argv = process.argv.slice(2);
-if (argv.includes('--help') || argv.includes('-h')) {
+if (wantsHelp(argv)) {
   console.log(FINETUNE_USAGE);
 } else {
   try {

@@ -14,7 +14,7 @@ import type { OpenInput } from '../src/train/open-session';
 import { EXPORT_LABEL } from '../src/export/formats';
 import { writeAtomically } from './atomic-write';
 import { writeExports } from './export-files';
-import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, parseFinetuneArgs, resumeCommand } from './args';
+import { BUNDLED_DATASET, BUNDLED_MODEL_DIR, FINETUNE_USAGE, inFlagTerms, parseFinetuneArgs, resumeCommand } from './args';
 import { launchChromium, newPage } from './chromium';
 import { makePrinter } from './progress-printer';
 import { resolveLocalWeights, type LocalWeights } from './weights';
@@ -36,7 +36,7 @@ async function openRunner(browser: Browser, appUrl: string, token: string, verbo
   const page = await newPage(browser);
   page.on('pageerror', (error) => console.error(`[browser] ${escapeControls(error.message)}`));
   if (verbose) page.on('console', (message) => console.error(`[browser ${message.type()}] ${escapeControls(message.text())}`));
-  await page.exposeFunction('onFinetuneEvent', makePrinter(process.stdout.isTTY === true));
+  await page.exposeFunction('onFinetuneEvent', makePrinter({ tty: process.stdout.isTTY === true, verbose }));
   await page.goto(`${appUrl}/runner.html?token=${token}`);
   await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
   return page;
@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     args = parseFinetuneArgs(argv);
     if (!args.help) resolveConfig(args.config);
   } catch (error) {
-    console.error(`error: ${escapeControls((error as Error).message)} (see --help)`);
+    console.error(`error: ${escapeControls(inFlagTerms((error as Error).message))} (see --help)`);
     return EXIT.usage;
   }
   if (args.help) {
@@ -110,7 +110,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const datasetDir = args.datasetDir ? resolve(cwd, args.datasetDir) : join(REPOSITORY_ROOT!, BUNDLED_DATASET);
-  const outDir = args.outDir ? resolve(cwd, args.outDir) : join(REPOSITORY_ROOT!, BUNDLED_MODEL_DIR);
+  const outDir = args.outDir ? resolve(cwd, args.outDir) : args.datasetDir ? resolve(cwd, 'out', basename(datasetDir)) : join(REPOSITORY_ROOT!, BUNDLED_MODEL_DIR);
+  if (args.datasetDir && !args.outDir) console.log(`[INFO] no --model given: writing to ${escapeControls(outDir)}`);
   if (!args.datasetDir) {
     console.log(`[INFO] no --dataset given: using the bundled sample ${BUNDLED_DATASET} with a quick preset (see --help)`);
   }
@@ -136,8 +137,8 @@ export async function main(argv: string[]): Promise<number> {
     const listing = listDataset(directory.files, basename(datasetDir), directory.folders);
     weights = await resolveLocalWeights(args.config.weights ?? 'random', cwd);
     files = servedFiles(directory, listing.source.items, weights);
-    // The bundled sample's own output folder is the sample's to replace; a folder the user names is theirs.
-    const overwrite = args.overwrite || !args.outDir;
+    // The bundled sample's own output folder is the sample's to replace; any other (named, or out/NAME) is the user's.
+    const overwrite = args.overwrite || !args.datasetDir;
     const claim = await claimOutput(outDir, { datasetDir, resume: args.resume, restart: args.restart, overwrite, checkpointBytes: await checkpointEstimate(weights) });
     release = claim.release;
     for (const note of claim.notes) console.log(`[INFO] ${escapeControls(note)}`);

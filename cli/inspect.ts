@@ -21,16 +21,19 @@ starts training from by default.
   --include-top    VGG16 with Keras' classifier on top (flatten, fc1, fc2, predictions)
   --size N         VGG16's input side (default 224)`;
 
+/** inspect_model.py's table with a header row, every column aligned (parameters to the right), marks after. */
 export function formatLayerTable(layers: LayerInfo[], marks = new Map<number, string>()): string[] {
   const shape = (s: (number | null)[]): string => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
   const total = layers.reduce((n, l) => n + l.params, 0);
-  const width = (values: string[], min: number): number => Math.max(min, ...values.map((v) => v.length));
-  const [classes, names, shapes] = [width(layers.map((l) => l.className), 13), width(layers.map((l) => l.name), 13), width(layers.map((l) => shape(l.outputShape)), 20)];
+  const head = ['#', 'class', 'name', 'output shape', 'params'] as const;
+  const cells = layers.map((l) => [String(l.index), l.className, l.name, shape(l.outputShape), l.params.toLocaleString('en-US')]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const row = (c: readonly string[]): string => `[INFO] ${c.map((v, i) => (i === c.length - 1 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ')}`;
   return [
-    ...layers.map((l) => {
-      const row = `[INFO] ${String(l.index).padEnd(3)} ${l.className.padEnd(classes)} ${l.name.padEnd(names)} ${shape(l.outputShape).padEnd(shapes)} ${l.params.toLocaleString('en-US')}`;
+    row(head),
+    ...layers.map((l, i) => {
       const mark = marks.get(l.index);
-      return mark ? `${row.padEnd(7 + 4 + classes + 1 + names + 1 + shapes + 1 + 11)} <- ${mark}` : row;
+      return mark ? `${row(cells[i]!)}  <- ${mark}` : row(cells[i]!);
     }),
     `[INFO] ${total.toLocaleString('en-US')} parameters`,
   ];

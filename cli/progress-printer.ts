@@ -1,4 +1,4 @@
-import type { TrainEvent } from '../src/protocol';
+import type { BackendChoice, TrainEvent } from '../src/protocol';
 import { formatEvent } from '../src/train/log-format';
 import { escapeEvent } from './safe-text';
 
@@ -21,13 +21,33 @@ export function progressText(event: TrainEvent, epochs: Partial<Record<1 | 2, nu
   }
 }
 
+/** A backend's longest texts (adapter strings, every passed-over reason) stop here without --verbose. */
+const SUMMARY_CHARS = 100;
+
+const clip = (text: string, chars: number): string => (text.length <= chars ? text : `${text.slice(0, chars - 1).trimEnd()}…`);
+
+/** The backend in one line: which, its detail and why, each clipped; --verbose prints them whole. */
+export function backendSummary(choice: BackendChoice): string {
+  const why = choice.reason.split('; passed over ')[0]!;
+  const passed = choice.skipped.length ? `; passed over ${choice.skipped.map((s) => s.backend).join(', ')}` : '';
+  const more = why.length > SUMMARY_CHARS || choice.detail.length > SUMMARY_CHARS || passed ? ' (--verbose says more)' : '';
+  return `[INFO] ${choice.stage === 2 ? 'stage 2 ' : ''}backend: ${choice.backend} (${clip(choice.detail, SUMMARY_CHARS)}): ${clip(why, SUMMARY_CHARS)}${passed}${more}`;
+}
+
+/** The lines of an event in the default, quiet log: no checkpoint lines, the backend in one line. */
+function quietLines(event: TrainEvent): string[] {
+  if (event.type === 'checkpoint') return [];
+  if (event.type === 'backend') return [backendSummary(event.choice)];
+  return formatEvent(event);
+}
+
 /**
- * Prints a run's events as the recipe logs them. On a terminal, progress redraws one line in place; in a
+ * Prints a run's events as the recipe logs them; `verbose` adds every checkpoint and the backend's whole story. On a terminal, progress redraws one line in place; in a
  * log file it is a plain `[INFO]` line at most every PROGRESS_LINE_EVERY_MS, so minutes of caching or a
  * long epoch are never silent.
  */
 export function makePrinter(
-  tty: boolean,
+  { tty, verbose = false }: { tty: boolean; verbose?: boolean },
   out: Pick<NodeJS.WriteStream, 'write'> = process.stdout,
   now: () => number = Date.now,
   print: (line: string) => void = (line) => (line.startsWith('[WARN]') ? console.warn : console.log)(line),
@@ -38,7 +58,7 @@ export function makePrinter(
   return (raw) => {
     const event = escapeEvent(raw);
     if (event.type === 'stage-start') epochs[event.stage] = event.epochs;
-    const lines = formatEvent(event);
+    const lines = verbose ? formatEvent(event) : quietLines(event);
     const progress = lines.length ? null : progressText(event, epochs);
     if (progress !== null) {
       if (tty) {

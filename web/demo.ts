@@ -25,12 +25,18 @@ function fill(list: HTMLUListElement, items: HTMLLIElement[], empty: string): vo
   list.replaceChildren(...(items.length ? items : [Object.assign(document.createElement('li'), { className: 'muted', textContent: empty })]));
 }
 
+/** A stored project's state as the list says it: nothing here trains it unless this page does. */
+function projectState(p: { status: string; checkpoint: string }): string {
+  if (p.checkpoint === 'finished' || p.status === 'done') return 'done';
+  return p.checkpoint ? `stopped at ${p.checkpoint}` : 'not trained yet';
+}
+
 async function refresh(): Promise<void> {
   const [projects, bases, storage] = await Promise.all([api().listProjects(), api().listBases(), api().storage()]);
   fill(
     document.querySelector<HTMLUListElement>('#projects')!,
     projects.map((p) =>
-      item(`${p.name}: ${p.imageCount} images, ${p.classes.length} classes, ${p.status}${p.checkpoint ? ` (${p.checkpoint})` : ''}`, [
+      item(`${p.name}: ${p.imageCount} images, ${p.classes.length} classes, ${projectState(p)}`, [
         ['Open', () => (trainer.project = p.id)],
         [
           'Delete',

@@ -140,7 +140,7 @@ export class FinetuneTrainer extends LitElement {
       }
       .fields {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(min(220px, 100%), 1fr));
         gap: 10px 16px;
       }
       .field {
@@ -154,7 +154,8 @@ export class FinetuneTrainer extends LitElement {
       }
       .bar {
         display: grid;
-        grid-template-columns: 70px 1fr 260px;
+        /* minmax(0, ...): a long text wraps instead of widening the page on a phone */
+        grid-template-columns: 70px minmax(80px, 1fr) minmax(0, 260px);
         gap: 8px;
         align-items: center;
       }
@@ -206,12 +207,15 @@ export class FinetuneTrainer extends LitElement {
       .log {
         max-height: 220px;
         overflow: auto;
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
         background: var(--ft-surface);
         padding: 8px;
         font-size: 12px;
       }
       .toolbar {
         display: flex;
+        flex-wrap: wrap;
         gap: 8px;
         align-items: center;
         margin-bottom: 12px;
@@ -263,6 +267,8 @@ export class FinetuneTrainer extends LitElement {
   declare cache: CacheChoice;
   declare cacheViews: number;
   declare smallerBatchOnOom: boolean;
+  /** "Start over…" was pressed: the toolbar asks before the checkpoint is thrown away. */
+  private confirmingRestart = false;
 
   /** @internal The element's state machine and its worker; not part of the public API. */
   readonly controller = new TrainingController(this);
@@ -390,14 +396,34 @@ export class FinetuneTrainer extends LitElement {
   }
 
   private async downloadModel(format: ExportFormat): Promise<void> {
-    download(await this.export(format), `${this.controller.project?.name ?? 'model'}${DOWNLOAD_SUFFIX[format]}`);
+    download(await this.export(format), `${fileStem(this.controller.project?.name ?? 'model')}${DOWNLOAD_SUFFIX[format]}`);
   }
 
   private downloadReport(format: 'json' | 'csv'): void {
     const c = this.controller;
-    const name = `${c.project?.name ?? 'report'}-report.${format}`;
+    const name = `${fileStem(c.project?.name ?? 'model')}-report.${format}`;
     const body = format === 'csv' ? reportsCsv(c.stages) : JSON.stringify({ project: c.project?.name, classes: c.project?.classes, config: c.prepared?.config, stages: c.stages }, null, 2);
     download(new Blob([body], { type: format === 'csv' ? 'text/csv' : 'application/json' }), name);
+  }
+
+  /** An unfinished run: Resume first; starting over throws its checkpoint away, so it asks in place first. */
+  private resumeActions(checkpoint: string): TemplateResult {
+    const resume = html`<button @click=${() => this.start(true)}>Resume (${checkpoint})</button>`;
+    const asking = (on: boolean): void => {
+      this.confirmingRestart = on;
+      this.requestUpdate();
+    };
+    if (!this.confirmingRestart) return html`${resume}<button class="secondary" @click=${() => asking(true)}>Start over…</button>`;
+    const answer = (restart: boolean): void => {
+      asking(false);
+      if (restart) void this.start(false);
+    };
+    return html`${resume}
+      <span class="confirm" role="group" aria-label="Start over?">
+        Starting over discards what is trained up to ${checkpoint}.
+        <button class="danger" @click=${() => answer(true)}>Discard and start over</button>
+        <button class="secondary" @click=${() => answer(false)}>Keep it</button>
+      </span>`;
   }
 
   override render(): TemplateResult {
@@ -431,8 +457,7 @@ export class FinetuneTrainer extends LitElement {
       ${c.project
         ? html`${settingsView({ values: settings, disabled: busy, onChange: (key, value) => Object.assign(this, { [key]: value }) })}
             <div class="toolbar">
-              <button @click=${() => this.start(false)} ?disabled=${busy}>Start training</button>
-              ${canResume ? html`<button class="secondary" @click=${() => this.start(true)}>Resume (${c.project.checkpoint})</button>` : nothing}
+              ${canResume ? this.resumeActions(c.project.checkpoint) : html`<button @click=${() => this.start(false)} ?disabled=${busy}>Start training</button>`}
               <button class="secondary" @click=${() => this.closeProject()} ?disabled=${busy}>Another dataset</button>
             </div>`
         : nothing}
@@ -448,6 +473,7 @@ export class FinetuneTrainer extends LitElement {
       ${c.status !== 'idle' || c.history.length
         ? progressView({
             status: c.status,
+            stoppedAt: c.stoppedAt,
             progress: c.progress,
             backends: prepared ? [prepared.backend, ...(prepared.finetuneBackend.backend !== prepared.backend.backend ? [prepared.finetuneBackend] : [])] : [],
             last: c.history.at(-1) ?? null,
@@ -471,6 +497,11 @@ export class FinetuneTrainer extends LitElement {
 }
 
 /** What a downloaded model is called after the project: Keras reads a name ending in .h5 (not .weights.h5) as save_weights' layout. */
+/** A project name as a file name: 'Flowers test' -> 'flowers-test' (letters, digits, - and _ only). */
+function fileStem(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+}
+
 const DOWNLOAD_SUFFIX: Record<ExportFormat, string> = { tfjs: '-tfjs.zip', onnx: '.onnx', 'keras-h5': '-keras.h5' };
 
 customElements.define('finetune-trainer', FinetuneTrainer);

@@ -16,8 +16,25 @@ export class RunProgress {
   private epochsByStage: Record<1 | 2, number> = { 1: 0, 2: 0 };
   private lastBatch: { at: number; index: number } | null = null;
   private secondsPerBatch: number | null = null;
+  private readonly startedAt: number;
+  /** Seconds from start to the end of both stages, once they have ended. */
+  finishedIn: number | null = null;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly now: () => number = () => performance.now()) {
+    this.startedAt = now();
+  }
+
+  /** Both stages are done: the time left becomes the time taken. */
+  finish(): void {
+    this.finishedIn = (this.now() - this.startedAt) / 1000;
+  }
+
+  /** How far the run is through its stages, 0 to 2: the stage bar. */
+  get stagesDone(): number {
+    if (!this.stage) return 0;
+    const within = this.epochs ? (Math.max(0, this.epoch - 1) + (this.steps ? this.step / this.steps : 0)) / this.epochs : 0;
+    return this.stage - 1 + Math.min(1, within);
+  }
 
   /** Both stages' epochs, known before training starts. */
   plan(headEpochs: number, finetuneEpochs: number): void {
@@ -71,9 +88,13 @@ export class RunProgress {
   }
 }
 
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null) return 'estimating…';
-  if (seconds < 60) return `${Math.ceil(seconds)} s left`;
+/** `42 s`, `2 min 14 s`, `1 h 5 min`. */
+export function durationText(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
   const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${Math.ceil(seconds % 60)} s left` : `${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
+  return minutes < 60 ? `${minutes} min ${Math.ceil(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  return seconds === null ? 'estimating…' : `${durationText(seconds)} left`;
 }

@@ -12,8 +12,9 @@ import { FinetuneEvent, type ErrorDetail, type ProgressDetail } from './events';
 import { RunProgress } from './run-progress';
 import { TrainerClient } from './trainer-client';
 import type { ImportSource } from './import-source';
+import { DatasetError } from '../src/errors';
 
-export type RunStatus = 'idle' | 'importing' | 'preparing' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
+export type RunStatus = 'idle' | 'importing' | 'preparing' | 'training' | 'paused' | 'done' | 'stopped' | 'failed' | 'interrupted';
 
 export interface TrainerHost extends ReactiveControllerHost, HTMLElement {
   /** The run's settings, from the element's attributes and form. */
@@ -74,6 +75,8 @@ export class TrainingController implements ReactiveController {
   notes: string[] = [];
   /** The latest line for the live region. */
   announcement = '';
+  /** Where an unfinished checkpoint of the shown project stopped ('stage 2, epoch 3'), or null. */
+  stoppedAt: string | null = null;
   private store: Promise<FinetuneStore> | null = null;
   private urls: string[] = [];
   /** The project's images by path, and the object URLs made for them so far. */
@@ -143,19 +146,22 @@ export class TrainingController implements ReactiveController {
     this.classCounts = this.project.classes.map((c) => images.filter((i) => i.className === c).length);
     this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.objectUrl(i.blob))]));
     this.blobs = new Map(images.map((i) => [i.path, i.blob]));
-    // The last run's finished stages (reports, histories) show without decoding a single image.
-    const runs = await this.client.api.runs(id);
-    this.stages = runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
-    this.history = this.stages.flatMap((s) => s.history);
+    // Where it was, without decoding a single image: an unfinished checkpoint's stages and every epoch
+    // since stage 1's first, else the last run's finished stages.
+    const sofar = this.project.checkpoint && this.project.checkpoint !== 'finished' ? await this.client.api.trainedSoFar(id) : null;
+    const runs = sofar ? [] : await this.client.api.runs(id);
+    this.stages = sofar?.stages ?? runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
+    this.history = sofar?.history ?? this.stages.flatMap((s) => s.history);
+    this.stoppedAt = sofar?.stoppedAt ?? null;
     this.prepared = null;
     this.host.applyConfig(this.project.config);
-    this.status = this.project.status === 'done' ? 'done' : 'idle';
+    this.status = this.project.status === 'done' ? 'done' : sofar ? 'interrupted' : 'idle';
     this.update();
   }
 
   /** Forgets the current project (the element shows the import panel again). */
   closeProject(): void {
-    Object.assign(this, { project: null, prepared: null, stages: [], history: [], predictions: [], error: null, status: 'idle' });
+    Object.assign(this, { project: null, prepared: null, stages: [], history: [], predictions: [], error: null, stoppedAt: null, status: 'idle' });
     this.update();
   }
 
@@ -195,7 +201,14 @@ export class TrainingController implements ReactiveController {
             ? await api.importZip(project.id, source.zip, onProgress)
             : await api.importDirectory(project.id, source.directory, onProgress);
       this.progress.decode = null;
-      this.announcement = `Imported ${this.imported.added} images in ${this.imported.classes.length} classes.`;
+      const { classes } = this.imported;
+      if (classes.length < 2) {
+        // Refused now, not after Start: a classifier needs two classes; nothing of it is kept.
+        await api.deleteProject(project.id);
+        const found = classes.length ? `only one class folder ('${classes[0]}')` : 'no class folder with images';
+        throw new DatasetError(`${found} in what was picked: pick the folder that holds one folder of images per class (flowers/daisy/*.jpg, flowers/rose/*.jpg, ...); nothing was kept`);
+      }
+      this.announcement = `Imported ${this.imported.added} images in ${classes.length} classes.`;
       await this.loadProject(project.id);
       return project.id;
     } catch (error) {
@@ -248,8 +261,11 @@ export class TrainingController implements ReactiveController {
     if (!this.project) return;
     this.status = 'preparing';
     this.error = null;
-    this.history = [];
-    this.stages = [];
+    // A resumed run goes on from its checkpoint's epochs: the charts keep them (a new run starts empty).
+    const sofar = resume ? await this.client.api.trainedSoFar(this.project.id).catch(() => null) : null;
+    this.history = sofar?.history ?? [];
+    this.stages = sofar?.stages ?? [];
+    this.stoppedAt = null;
     this.notes = [];
     this.predictions = [];
     this.progress = new RunProgress();
@@ -265,6 +281,7 @@ export class TrainingController implements ReactiveController {
       this.update();
       const result: RecipeResult = await this.client.api.runRecipe();
       this.stages = result.stages;
+      this.progress.finish();
       this.status = 'done';
       this.announcement = 'Training finished.';
       this.host.dispatchEvent(new FinetuneEvent('finetune-complete', result));

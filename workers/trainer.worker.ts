@@ -19,7 +19,7 @@ import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/stor
 import { BackendError } from '../src/errors';
 import type { BackendName, DatasetItem, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
-import { createProject, deleteProject, listProjects, runsOfProject, type ProjectSummary } from '../src/store/projects';
+import { createProject, deleteProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type TrainedSoFar } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
 import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
 import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
@@ -202,6 +202,10 @@ const api = {
   },
   async runs(projectId: string): Promise<RunRecord[]> {
     return runsOfProject(await db(), projectId);
+  },
+  /** An unfinished checkpoint's stages and epochs so far, and where it stopped (null: none, or finished). */
+  async trainedSoFar(projectId: string): Promise<TrainedSoFar | null> {
+    return trainedSoFar(await db(), projectId);
   },
   async deleteProject(projectId: string): Promise<void> {
     if (opened?.projectId === projectId) await closeSession();

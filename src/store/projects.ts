@@ -1,6 +1,6 @@
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
-import type { DatasetSource } from '../protocol';
+import type { DatasetSource, EpochMetrics, StageResult } from '../protocol';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
 import { readRetrying } from './transient-read';
 
@@ -8,6 +8,22 @@ export interface ProjectSummary extends ProjectRecord {
   /** Where its checkpoint stands ('' without one). */
   checkpoint: string;
   checkpointBytes: number;
+}
+
+/** What an unfinished checkpoint has trained: its finished stages, every epoch since stage 1's first, and where it stopped. */
+export interface TrainedSoFar {
+  stages: StageResult[];
+  history: EpochMetrics[];
+  /** e.g. 'stage 2, epoch 3' (', batch 4' mid-epoch). */
+  stoppedAt: string;
+}
+
+/** The checkpoint's history, for a reopened project to show where it was; null without one, or once finished. */
+export async function trainedSoFar(db: FinetuneStore, id: string): Promise<TrainedSoFar | null> {
+  const c = await readRetrying('the checkpoint', () => db.get('checkpoints', id));
+  if (!c || c.cursor.done) return null;
+  const { stage, epoch, step } = c.cursor;
+  return { stages: c.stages, history: [...c.stages.flatMap((s) => s.history), ...c.history], stoppedAt: `stage ${stage}, epoch ${epoch}${step ? `, batch ${step}` : ''}` };
 }
 
 /**

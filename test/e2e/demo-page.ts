@@ -50,11 +50,16 @@ export class DemoPage {
     await this.page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
   }
 
-  /** The state as a desktop and a phone show it (name-1280.png, name-360.png); the viewport is put back after. */
+  /**
+   * The state as a desktop and a phone show it (name-1280.png, name-360.png), and at each width no
+   * sideways scroll (the page no wider than the window); the viewport is put back after.
+   */
   async screenshotWidths(name: string): Promise<void> {
     const before = this.page.viewportSize();
     for (const width of [1280, 360]) {
       await this.page.setViewportSize({ width, height: 800 });
+      const scrollWidth = await this.page.evaluate(() => document.documentElement.scrollWidth);
+      expect(scrollWidth, `${name} at ${width} px is ${scrollWidth} px wide`).toBeLessThanOrEqual(width);
       await this.page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
     }
     if (before) await this.page.setViewportSize(before);

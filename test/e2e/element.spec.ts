@@ -23,7 +23,7 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await sampleSubset(folder, CLASSES, 8);
   const demo = new DemoPage(page);
   await demo.open(server.url);
-  await demo.screenshot('1-empty');
+  await demo.screenshotWidths('1-empty');
 
   // Keyboard only: the drop zone opens the folder picker with Enter.
   await demo.trainer.getByLabel('Project name').fill('ui-flowers');
@@ -34,12 +34,12 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await expect(demo.trainer.getByRole('heading', { name: 'ui-flowers: 24 images in 3 classes' })).toBeVisible({ timeout: 60_000 });
   for (const name of CLASSES) await expect(demo.trainer.locator('.classes li', { hasText: name })).toContainText('8 images');
   await demo.configure(SETTINGS);
-  await demo.screenshot('2-imported');
+  await demo.screenshotWidths('2-imported');
 
   await demo.button('Start training').click();
   await expect(demo.trainer.getByText(/^Backend: wasm/)).toBeVisible({ timeout: 60_000 });
   await expect(demo.barText('Epoch')).toHaveText(/^([4-9]|1\d) of 20$/, { timeout: 120_000 });
-  await demo.screenshot('3-training');
+  await demo.screenshotWidths('3-training');
 
   expect(await demo.cspViolations()).toEqual([]);
   // The policy is in force: an injected inline script does not run, and the page hears why.
@@ -64,9 +64,26 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await expect(demo.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
   const listed = page.locator('#projects li', { hasText: 'ui-flowers' });
   await expect(listed).toContainText('stage 1');
+  await expect(listed).toContainText(/stopped at stage 1, epoch \d+/);
   await listed.getByRole('button', { name: 'Open' }).click();
   // The form shows the project's own settings again, not the page's defaults.
   for (const [label, value] of Object.entries(SETTINGS)) await expect(demo.trainer.getByLabel(label, { exact: true })).toHaveValue(value);
+  // Reopened where it was: the state, the epochs trained before the reload (from the checkpoint) in the
+  // charts, Resume as the primary action and starting over behind a question.
+  await expect(demo.trainer.getByRole('heading', { name: /^3\. Training: interrupted at stage 1, epoch \d+/ })).toBeVisible();
+  type Shown = { controller: { history: { stage: number; epoch: number }[]; stages: { history: { stage: number; epoch: number }[] }[] } };
+  const shownEpochs = () => page.evaluate(() => (document.querySelector('finetune-trainer') as unknown as Shown).controller.history.map((m) => [m.stage, m.epoch]));
+  const reopened = await shownEpochs();
+  expect(reopened.length).toBeGreaterThanOrEqual(3);
+  expect(reopened).toEqual(reopened.map((_, i) => [1, i + 1]));
+  await expect(demo.trainer.locator('ft-chart .plot').first()).toHaveAttribute('aria-label', /^Loss per epoch: train loss \d\.\d{3}, val loss \d\.\d{3}$/);
+  await expect(demo.button(/^Resume \(stage 1/)).not.toHaveClass(/secondary/);
+  await expect(demo.button('Start training')).toHaveCount(0);
+  await demo.button('Start over…').click();
+  await expect(demo.trainer.getByRole('group', { name: 'Start over?' })).toContainText('Starting over discards what is trained up to stage 1');
+  await demo.screenshotWidths('reopened-asking');
+  await demo.button('Keep it').click();
+  await expect(demo.button('Start over…')).toBeVisible();
   await page.evaluate(() => {
     const seen: number[] = [];
     Object.assign(window, { epochsSeen: seen });
@@ -78,9 +95,16 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await demo.button(/^Resume \(stage 1/).click();
   await expect(demo.trainer.getByRole('heading', { name: /^After stage 2 \(fine-tuned\): accuracy/ })).toBeVisible({ timeout: 180_000 });
   await expect(demo.trainer.getByRole('status')).toHaveText('Training finished.');
+  // The heading says the state in words, and the time left becomes the time taken.
+  await expect(demo.trainer.getByRole('heading', { name: '3. Training: done' })).toBeVisible();
+  await expect(demo.trainer.locator('.eta')).toHaveText(/^Finished in \d+( min \d+)? s$/);
   const resumedEpochs = await page.evaluate(() => (window as unknown as { epochsSeen: number[] }).epochsSeen);
-  expect(resumedEpochs[0]).toBeGreaterThan(1); // continued, not restarted
+  expect(resumedEpochs[0]).toBe(reopened.length + 1); // continued after the checkpoint's last epoch, not restarted
   expect(resumedEpochs.at(-1)).toBe(HEAD_EPOCHS);
+  // The charts' history is the whole run's, as the worker's finished stages record it: every epoch once, from stage 1's first.
+  const whole = await page.evaluate(() => (document.querySelector('finetune-trainer') as unknown as Shown).controller.stages.flatMap((s) => s.history.map((m) => [m.stage, m.epoch])));
+  expect(await shownEpochs()).toEqual(whole);
+  expect(whole.slice(0, HEAD_EPOCHS)).toEqual(Array.from({ length: HEAD_EPOCHS }, (_, i) => [1, i + 1]));
 
   // The report, the confusion matrix and a gallery that agrees with it.
   const finished = demo.trainer.getByRole('region', { name: 'After stage 2 (fine-tuned)' });
@@ -91,7 +115,7 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   const wrong = matrix.flatMap((row, i) => row.filter((_, j) => j !== i)).reduce((a, b) => a + b, 0);
   if (wrong) await expect(finished.locator('figure.miss img')).toHaveCount(wrong);
   else await expect(finished.getByText('No held-out image was misclassified.')).toBeVisible();
-  await demo.screenshot('4-finished');
+  await demo.screenshotWidths('4-finished');
 
   // Predict on a black image in the page, then load the downloaded model with plain TF.js here and compare.
   await demo.trainer.locator('#predict-files').setInputFiles({ name: 'black.png', mimeType: 'image/png', buffer: await demo.blackPng(48) });
@@ -101,6 +125,7 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   const download = page.waitForEvent('download');
   await demo.button('Download model (.zip)').click();
   const zipPath = test.info().outputPath('model.zip');
+  expect((await download).suggestedFilename()).toBe('ui-flowers-tfjs.zip');
   await (await download).saveAs(zipPath);
   const files = unzipSync(new Uint8Array(await readFile(zipPath)));
   const modelJson = JSON.parse(strFromU8(files['model.json']!)) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
@@ -129,7 +154,7 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   const keras = listWithH5py(await kerasFile.path());
   expect(keras.layer_names.slice(-4)).toEqual(['flatten', 'head_fc', 'head_dropout', 'head_predictions']);
   expect(keras.layers['head_predictions']).toEqual([['head_predictions/kernel:0', [256, 3]], ['head_predictions/bias:0', [3]]]);
-  await demo.screenshot('5-predicted');
+  await demo.screenshotWidths('5-predicted');
   // Nothing left this machine: every request went to the app's own server (or stayed in the browser).
   test.info().annotations.push({ type: 'requests', description: String(requests.length) });
   expect(requests.length).toBeGreaterThan(10);
@@ -156,7 +181,7 @@ test('after one visit the demo reloads and trains with the server gone and the b
   // Nothing outside the browser could answer: a request the service worker has not cached fails (navigator.onLine
   // cannot show the offline context here: Chromium reports a reloaded page of an offline context as online).
   expect(await page.evaluate((url) => fetch(`${url}/not-cached.txt`).then(() => 'answered', () => 'unreachable'), own.url)).toBe('unreachable');
-  await demo.screenshot('offline-finished');
+  await demo.screenshotWidths('offline-finished');
 });
 
 /** What a page listening on `document` hears from every element: target, type and the detail's key facts. */
@@ -210,7 +235,7 @@ test('events bubble out in order with typed details, and two elements train two 
   const second = page.locator('#second');
   await expect(second.getByText(XSS, { exact: true }).first()).toBeVisible();
   expect(await second.locator('img[src="x"]').count()).toBe(0);
-  await demo.screenshot('two-elements');
+  await demo.screenshotWidths('two-elements');
 
   const heard = await page.evaluate(() => (window as unknown as { heard: Heard[] }).heard);
   const expected = { trainer: ['daisy', 'rose'], second: ['sunflower', XSS].sort() };
@@ -248,6 +273,7 @@ test('events bubble out in order with typed details, and two elements train two 
 
   // Themed from the page: a custom property on the element and a ::part rule.
   await page.addStyleTag({ content: 'finetune-trainer { --ft-accent: rgb(200, 0, 0); } finetune-trainer::part(settings) { border-color: rgb(0, 128, 0); }' });
-  expect(await demo.button('Start training').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(200, 0, 0)');
+  // The toolbar's primary action (Resume here: this element's run was cancelled, its checkpoint kept).
+  expect(await demo.trainer.locator('.toolbar button:not(.secondary)').first().evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(200, 0, 0)');
   expect(await demo.trainer.locator('section[part=settings]').evaluate((s) => getComputedStyle(s).borderTopColor)).toBe('rgb(0, 128, 0)');
 });

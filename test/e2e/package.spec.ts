@@ -189,7 +189,7 @@ test('a host that cannot send COOP/COEP: the opt-in service worker isolates the 
 test('npx finetune-trainer: --help from a fresh folder; a left-out dependency named; a run on the sample', async () => {
   test.setTimeout(6 * 60_000);
   const help = await run('npx', ['--no-install', 'finetune-trainer', '--help'], { cwd: embed });
-  expect(help.stdout).toContain('Usage: npx finetune-trainer --dataset DIR --model OUT');
+  expect(help.stdout).toContain('Usage: npx finetune-trainer --dataset DIR [--model OUT]');
   const missing = await run('npx', ['--no-install', 'finetune-trainer', '--dataset', 'x', '--model', 'y'], { cwd: embed }).then(
     () => null,
     (error: { code: number; stderr: string }) => error,

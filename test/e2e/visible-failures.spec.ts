@@ -62,3 +62,16 @@ test('wasm binaries that 404: the element names the wasm failure and the backend
   await expect(backend).toContainText(/wasm was requested but is unavailable \(wasm: failed to start: wasm streaming compile failed: .*HTTP status code is not ok.*Make sure the server can serve the `\.wasm` file/);
   await demo.screenshotWidths('no-wasm');
 });
+
+test('a folder with one class is refused at import, naming the class; nothing is kept', async ({ page, server, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'one-class'), ['daisy'], 3);
+  const demo = new DemoPage(page);
+  await demo.open(server.url);
+  await demo.trainer.getByLabel('Project name').fill('one-class');
+  await demo.trainer.locator('#folder').setInputFiles(join(dataRoot, 'one-class'));
+  await expect(demo.trainer.getByRole('alert')).toHaveText(/^DatasetError: only one class folder \('daisy'\) in what was picked: pick the folder that holds one folder of images per class/);
+  await expect(demo.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
+  await expect(page.locator('#projects')).toHaveText('None yet.');
+  await demo.screenshotWidths('one-class');
+});
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_PRESET, parseFinetuneArgs } from '../../cli/args';
+import { BUNDLED_PRESET, inFlagTerms, parseFinetuneArgs } from '../../cli/args';
 import { safeJoin } from '../../cli/server';
 import { resolveConfig } from '../../src/config';
 
@@ -78,11 +78,27 @@ describe('npm run finetune arguments', () => {
   });
 
   it('explains bad input', () => {
-    expect(() => parseFinetuneArgs(['--dataset', 'd'])).toThrow(/--model OUT is required/);
+    expect(parseFinetuneArgs(['--dataset', 'photos'])).toMatchObject({ datasetDir: 'photos', outDir: null }); // out/photos
     expect(() => parseFinetuneArgs(['--batch', 'many'])).toThrow(/--batch needs a number, got 'many'/);
     expect(() => parseFinetuneArgs(['--mode', 'transfer'])).toThrow(/--mode must be finetune or features, got 'transfer'/);
     expect(() => resolveConfig(parseFinetuneArgs(['--weights', 'vgg16']).config)).toThrow(/weights 'vgg16' is none of: random, imagenet/);
     expect(() => parseFinetuneArgs(['--bogus'])).toThrow(/bogus/);
+  });
+
+  it("names the flag, not the setting, in the settings' errors", () => {
+    const message = (argv: string[]): string => {
+      try {
+        resolveConfig(parseFinetuneArgs(argv).config);
+        return '';
+      } catch (error) {
+        return inFlagTerms((error as Error).message);
+      }
+    };
+    expect(message(['--dataset', 'd', '--size', '16'])).toBe('--size must be an integer from 32 to 1024, got 16');
+    expect(message(['--dataset', 'd', '--head-epochs=-1'])).toBe('--head-epochs must be an integer >= 0, got -1');
+    expect(message(['--dataset', 'd', '--finetune-lr', '20'])).toBe('--finetune-lr must be above 0 and at most 10, got 20');
+    expect(message(['--dataset', 'd', '--val-fraction', '2'])).toMatch(/^--val-fraction must be /);
+    expect(inFlagTerms('weights \'x\' is none of: random')).toBe("weights 'x' is none of: random");
   });
 });
 

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { makePrinter, PROGRESS_LINE_EVERY_MS, progressText } from '../../cli/progress-printer';
+import { backendSummary, makePrinter, PROGRESS_LINE_EVERY_MS, progressText } from '../../cli/progress-printer';
+import type { BackendChoice } from '../../src/protocol';
 import type { TrainEvent } from '../../src/protocol';
 
 const cache = (done: number): TrainEvent => ({ type: 'cache-progress', stage: 1, done, total: 3000 });
 
-function printer(tty: boolean) {
+function printer(tty: boolean, verbose = false) {
   let now = 0;
   const written: string[] = [];
   const lines: string[] = [];
-  const print = makePrinter(tty, { write: (text: string) => written.push(text) > 0 }, () => now, (line) => lines.push(line));
+  const print = makePrinter({ tty, verbose }, { write: (text: string) => written.push(text) > 0 }, () => now, (line) => lines.push(line));
   return { print, written, lines, advance: (ms: number) => (now += ms) };
 }
 
@@ -45,5 +46,36 @@ describe('the command line progress', () => {
       '\r\x1b[2K',
     ]);
     expect(p.lines).toEqual(['[WARN] careful']);
+  });
+
+  const checkpoint: TrainEvent = { type: 'checkpoint', state: 'saved', where: 'stage 1, epoch 2, batch 0', bytes: 59e6, ms: 410, sink: 'the output folder' };
+  const webgpu: BackendChoice = {
+    stage: 1,
+    backend: 'wasm',
+    reason: 'measured fastest: wasm 41 ms, cpu 900 ms per training step; passed over webgpu: software adapter (Google SwiftShader, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver), far slower than wasm; webgl: ...',
+    skipped: [
+      { backend: 'webgpu', reason: 'software adapter' },
+      { backend: 'webgl', reason: 'software renderer' },
+    ],
+    probes: [],
+    detail: 'wasm simd, 2 thread(s) of 2 core(s)',
+  };
+
+  it('leaves checkpoint lines to --verbose, and says the backend in one line', () => {
+    const quiet = printer(false);
+    quiet.print(checkpoint);
+    quiet.print({ type: 'backend', choice: webgpu });
+    expect(quiet.lines).toEqual(['[INFO] backend: wasm (wasm simd, 2 thread(s) of 2 core(s)): measured fastest: wasm 41 ms, cpu 900 ms per training step; passed over webgpu, webgl (--verbose says more)']);
+    const verbose = printer(false, true);
+    verbose.print(checkpoint);
+    verbose.print({ type: 'backend', choice: webgpu });
+    expect(verbose.lines[0]).toBe('[INFO] checkpoint: stage 1, epoch 2, batch 0 (59.0 MB, 410 ms, the output folder)');
+    expect(verbose.lines[1]).toContain('SwiftShader driver), far slower than wasm');
+  });
+
+  it('clips a long backend detail or reason to a line', () => {
+    const long = backendSummary({ ...webgpu, backend: 'webgpu', skipped: [], reason: `auto: ${'x'.repeat(300)}`, detail: 'y'.repeat(300) });
+    expect(long.length).toBeLessThan(260);
+    expect(long).toMatch(/^\[INFO\] backend: webgpu \(y+…\): auto: x+… \(--verbose says more\)$/);
   });
 });

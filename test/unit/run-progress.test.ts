@@ -23,6 +23,22 @@ describe('RunProgress', () => {
     expect(progress.secondsLeft).toBeCloseTo(11 * (0.7 * 2 + 0.3 * (2 / 7)));
   });
 
+  it('fills the stage bar by how far the run is through its stages, and ends with the time taken', () => {
+    let now = 1000;
+    const progress = new RunProgress(() => now);
+    expect(progress.stagesDone).toBe(0);
+    progress.update(stageStart(1, 2));
+    expect(progress.stagesDone).toBe(0); // stage 1 has only begun: the bar is empty, not half full
+    progress.update(batch(1, 2, 2)); // epoch 2 of 2, batch 2 of 4
+    expect(progress.stagesDone).toBeCloseTo(0.75);
+    progress.update(stageStart(2, 3));
+    expect(progress.stagesDone).toBe(1);
+    expect(progress.finishedIn).toBeNull();
+    now = 135_000;
+    progress.finish();
+    expect(progress.finishedIn).toBe(134);
+  });
+
   it('moves to the next epoch when one ends, and formats durations for people', () => {
     const progress = new RunProgress(() => 0);
     progress.update(stageStart(1, 2));

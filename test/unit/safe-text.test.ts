@@ -10,7 +10,7 @@ describe('what the terminal shows', () => {
 
   it('a file name cannot forge a log line or retitle the terminal', () => {
     const lines: string[] = [];
-    const print = makePrinter(false, { write: () => true }, () => 0, (line) => lines.push(line));
+    const print = makePrinter({ tty: false }, { write: () => true }, () => 0, (line) => lines.push(line));
     print({ type: 'skipped', file: { path: 'rose/x\n[INFO] wrote /etc/passwd\x1b]0;pwned\x07.jpg', reason: 'is empty (0 bytes)' } });
     expect(lines).toEqual(['[WARN] skipped rose/x\\n[INFO] wrote /etc/passwd\\x1b]0;pwned\\x07.jpg: is empty (0 bytes)']);
   });

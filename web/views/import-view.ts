@@ -42,20 +42,30 @@ export interface ImportViewProps {
   onImport(source: ImportSource, name: string): void;
 }
 
+/** What a project is called when no name is typed: the picked folder's or zip's own name. */
+export function sourceName(source: ImportSource): string {
+  if ('zip' in source) return source.zip.name.replace(/\.zip$/i, '');
+  if ('directory' in source) return source.directory.name;
+  const first = source.files[0]?.path ?? '';
+  return first.includes('/') ? first.slice(0, first.indexOf('/')) : '';
+}
+
 /** Folder picker, zip picker and a drop zone, with a name for the new project. */
 export function importView(p: ImportViewProps): TemplateResult {
-  const name = (root: HTMLElement): string => (root.querySelector<HTMLInputElement>('#project-name')?.value.trim() || 'My dataset');
+  const name = (root: HTMLElement, source: ImportSource): string =>
+    root.querySelector<HTMLInputElement>('#project-name')?.value.trim() || sourceName(source) || 'My dataset';
   const fromInput = (event: Event): void => {
     const input = event.target as HTMLInputElement;
     const source = sourceOfInput(input);
-    if (source) p.onImport(source, name(input.closest('section')!));
+    if (source) p.onImport(source, name(input.closest('section')!, source));
     input.value = '';
   };
   const onDrop = async (event: DragEvent): Promise<void> => {
     event.preventDefault();
-    (event.currentTarget as HTMLElement).classList.remove('over');
+    const zone = event.currentTarget as HTMLElement; // null once the event is over, so taken before the await
+    zone.classList.remove('over');
     const source = event.dataTransfer ? await sourceOfDrop(event.dataTransfer) : null;
-    if (source) p.onImport(source, name((event.currentTarget as HTMLElement).closest('section')!));
+    if (source) p.onImport(source, name(zone.closest('section')!, source));
   };
   const pickFolder = (event: Event): void => (event.currentTarget as HTMLElement).closest('section')!.querySelector<HTMLInputElement>('#folder')!.click();
   return html`
@@ -64,7 +74,7 @@ export function importView(p: ImportViewProps): TemplateResult {
       <p class="muted">One folder per class, named after it (<code>flowers/daisy/*.jpg</code>, <code>flowers/rose/*.jpg</code>…). Files stay on this device.</p>
       <div class="row">
         <label for="project-name">Project name</label>
-        <input id="project-name" type="text" value="My dataset" ?disabled=${p.busy} />
+        <input id="project-name" type="text" placeholder="the folder's name" ?disabled=${p.busy} />
       </div>
       <div
         class="drop"

@@ -1,11 +1,13 @@
 import { html, type TemplateResult } from 'lit';
 import type { BackendChoice, EpochMetrics } from '../../src/protocol';
 import { memoryText } from '../../src/train/log-format';
-import { formatDuration, type RunProgress } from '../run-progress';
+import { durationText, formatDuration, type RunProgress } from '../run-progress';
 import type { RunStatus } from '../training-controller';
 
 export interface ProgressViewProps {
   status: RunStatus;
+  /** Where an unfinished checkpoint stopped, for the 'interrupted' state. */
+  stoppedAt: string | null;
   progress: RunProgress;
   backends: BackendChoice[];
   /** The last finished epoch, for its memory figures. */
@@ -19,23 +21,40 @@ export interface ProgressViewProps {
 const bar = (label: string, value: number, max: number, text: string): TemplateResult =>
   html`<div class="bar"><label>${label}</label><progress aria-label=${label} max=${Math.max(max, 1)} .value=${value}></progress><span>${text}</span></div>`;
 
+/** The heading's word for each state ('3. Training: in progress', never 'Training training'). */
+const STATUS_TEXT: Record<Exclude<RunStatus, 'interrupted'>, string> = {
+  idle: '',
+  importing: 'importing',
+  preparing: 'preparing',
+  training: 'in progress',
+  paused: 'paused',
+  done: 'done',
+  stopped: 'stopped',
+  failed: 'failed',
+};
+
+function statusText(status: RunStatus, stoppedAt: string | null): string {
+  return status === 'interrupted' ? `interrupted at ${stoppedAt ?? 'its last checkpoint'}` : STATUS_TEXT[status];
+}
+
 /** Stage, epoch and batch bars with the time left, the backend and why, and the run's notes. */
 export function progressView(p: ProgressViewProps): TemplateResult {
   const { progress: g } = p;
   const running = p.status === 'training' || p.status === 'paused' || p.status === 'preparing';
   return html`
     <section part="progress" aria-labelledby="progress-title">
-      <h2 id="progress-title">3. Training <span class="muted">${p.status}</span></h2>
+      <h2 id="progress-title">3. Training${statusText(p.status, p.stoppedAt) ? html`: <span class="muted">${statusText(p.status, p.stoppedAt)}</span>` : ''}</h2>
       ${p.backends.map((b) => html`<p class="backend"><strong>${b.stage === 2 ? 'Stage 2 backend' : 'Backend'}: ${b.backend}</strong> (${b.detail}). <span class="muted">${b.reason}</span></p>`)}
       ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
-      ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${g.cache.done} / ${g.cache.total} images`) : ''}
+      ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${g.cache.done} / ${g.cache.total} images and augmented views`) : ''}
       ${g.download && g.download.loaded !== g.download.total
         ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, `${(g.download.loaded / 1e6).toFixed(1)} MB`)
         : ''}
       ${g.stage
-        ? html`${bar('Stage', g.stage, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
+        ? html`${bar('Stage', g.stagesDone, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
           ${bar('Batch', g.step, g.steps, `${g.step} of ${g.steps}${g.loss === null ? '' : ` · loss ${g.loss.toFixed(4)} · acc ${g.acc!.toFixed(4)}`}`)}
-          <p class="eta">${formatDuration(g.secondsLeft)}</p>`
+          ${running ? html`<p class="eta">${formatDuration(g.secondsLeft)}</p>` : ''}
+          ${p.status === 'done' && g.finishedIn !== null ? html`<p class="eta">Finished in ${durationText(g.finishedIn)}</p>` : ''}`
         : ''}
       ${p.last ? html`<p class="memory muted">Memory after epoch ${p.last.epoch}: ${memoryText(p.last)}</p>` : ''}
       <div class="row">

@@ -23,6 +23,8 @@ export const styles = css`
     border-radius: var(--ft-radius);
     padding: 12px 16px;
     margin: 0 0 12px;
+    /* a table wider than a phone scrolls inside its panel, never the page */
+    overflow-x: auto;
   }
   h2 {
     font-size: 15px;
@@ -44,6 +46,16 @@ export const styles = css`
   button.secondary {
     background: transparent;
     color: var(--ft-accent);
+  }
+  button.danger {
+    background: var(--ft-danger);
+    border-color: var(--ft-danger);
+  }
+  .confirm {
+    display: inline-flex;
+    flex-wrap: wrap;
+    gap: 8px;
+    align-items: center;
   }
   button:disabled {
     opacity: 0.45;
@@ -71,6 +83,11 @@ export const styles = css`
   .error {
     color: var(--ft-danger);
     font-weight: 600;
+    overflow-wrap: anywhere;
+  }
+  .bar span,
+  .backend {
+    overflow-wrap: anywhere;
   }
   table {
     border-collapse: collapse;
