@@ -115,6 +115,8 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   const wrong = matrix.flatMap((row, i) => row.filter((_, j) => j !== i)).reduce((a, b) => a + b, 0);
   if (wrong) await expect(finished.locator('figure.miss img')).toHaveCount(wrong);
   else await expect(finished.getByText('No held-out image was misclassified.')).toBeVisible();
+  // The charts' legends show the last epoch's values, not uPlot's '--' until hovered.
+  for (const legend of await demo.trainer.locator('ft-chart .u-legend').all()) await expect(legend).not.toContainText('--');
   await demo.screenshotWidths('4-finished');
 
   // Predict on a black image in the page, then load the downloaded model with plain TF.js here and compare.

@@ -59,7 +59,8 @@ test('one run per output folder; Ctrl-C stops after a batch with a checkpoint an
   await sampleSubset(dataset, ['daisy', 'rose'], 8);
   const out = join(dataRoot, 'ctrl-c-out');
   // A long stage 1 that nothing stops early: the Ctrl-C comes while its epochs run (not in a search or a cache build).
-  const flags = ['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '60', '--patience', 'off', '--finetune-epochs', '1', '--batch', '4', '--backend', 'wasm', '--checkpoint-every', '1'];
+  // --verbose: the waits below count the checkpoint lines it prints.
+  const flags = ['--dataset', dataset, '--model', out, '--size', '32', '--head-epochs', '60', '--patience', 'off', '--finetune-epochs', '1', '--batch', '4', '--backend', 'wasm', '--checkpoint-every', '1', '--verbose'];
   const first = startCli(flags);
   await first.waitFor(() => first.checkpoints() >= 2);
 
@@ -73,7 +74,7 @@ test('one run per output folder; Ctrl-C stops after a batch with a checkpoint an
   const { stdout, stderr } = first.output();
   expect(stderr).toContain('[INFO] SIGINT: stopping after the current batch and writing a checkpoint (Ctrl-C again to quit at once)...');
   expect(first.checkpoints()).toBeGreaterThan(before); // the one written at the stop
-  expect(stderr).toContain(`[INFO] stopped; continue with: npm run finetune -- --dataset ${dataset} --model ${out} --backend wasm --checkpoint-every 1 --resume`);
+  expect(stderr).toContain(`[INFO] stopped; continue with: npm run finetune -- --dataset ${dataset} --model ${out} --backend wasm --checkpoint-every 1 --verbose --resume`);
   expect(stdout).not.toMatch(/Target page.*closed/);
   expect(existsSync(join(out, 'checkpoint.bin'))).toBe(true);
   expect(existsSync(join(out, '.finetune-trainer.lock'))).toBe(false);

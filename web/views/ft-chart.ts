@@ -49,6 +49,7 @@ export class FtChart extends LitElement {
     const data: uPlot.AlignedData = [Array.from({ length }, (_, i) => i + 1), ...this.series.map((s) => s.values)];
     if (this.plot && this.plot.series.length === this.series.length + 1) {
       this.plot.setData(data);
+      this.showLast(length);
       return;
     }
     this.plot?.destroy();
@@ -56,7 +57,8 @@ export class FtChart extends LitElement {
     this.plot = new uPlot(
       {
         title: this.heading,
-        width: 340,
+        // As wide as a phone's panel allows, up to 340 px.
+        width: Math.max(200, Math.min(340, (this.parentElement?.clientWidth ?? 340) - 8)),
         height: 200,
         scales: { x: { time: false } },
         // Whole epochs only on x.
@@ -83,6 +85,12 @@ export class FtChart extends LitElement {
       data,
       this.renderRoot.querySelector<HTMLElement>('.plot')!,
     );
+    this.showLast(length);
+  }
+
+  /** The legend shows the latest epoch's values until the pointer picks another (uPlot's default is '--'). */
+  private showLast(length: number): void {
+    if (length) this.plot?.setLegend({ idx: length - 1 });
   }
 }
 customElements.define('ft-chart', FtChart);
