@@ -19,6 +19,8 @@ export class RunProgress {
   private readonly startedAt: number;
   /** Seconds from start to the end of both stages, once they have ended. */
   finishedIn: number | null = null;
+  /** This run went on from a checkpoint: `finishedIn` counts from the resume, not the run's first start. */
+  resumed = false;
 
   constructor(private readonly now: () => number = () => performance.now()) {
     this.startedAt = now();

@@ -269,6 +269,7 @@ export class TrainingController implements ReactiveController {
     this.notes = [];
     this.predictions = [];
     this.progress = new RunProgress();
+    this.progress.resumed = resume;
     this.update();
     try {
       const config = this.host.trainConfig();

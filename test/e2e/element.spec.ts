@@ -97,7 +97,8 @@ test('import by the folder picker, train, reload mid-run, resume, read the resul
   await expect(demo.trainer.getByRole('status')).toHaveText('Training finished.');
   // The heading says the state in words, and the time left becomes the time taken.
   await expect(demo.trainer.getByRole('heading', { name: '3. Training: done' })).toBeVisible();
-  await expect(demo.trainer.locator('.eta')).toHaveText(/^Finished in \d+( min \d+)? s$/);
+  // (this run was resumed: the time counts from Resume, and says so)
+  await expect(demo.trainer.locator('.eta')).toHaveText(/^Finished in \d+( min \d+)? s after resuming$/);
   const resumedEpochs = await page.evaluate(() => (window as unknown as { epochsSeen: number[] }).epochsSeen);
   expect(resumedEpochs[0]).toBe(reopened.length + 1); // continued after the checkpoint's last epoch, not restarted
   expect(resumedEpochs.at(-1)).toBe(HEAD_EPOCHS);

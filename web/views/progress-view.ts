@@ -54,7 +54,7 @@ export function progressView(p: ProgressViewProps): TemplateResult {
         ? html`${bar('Stage', g.stagesDone, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
           ${bar('Batch', g.step, g.steps, `${g.step} of ${g.steps}${g.loss === null ? '' : ` · loss ${g.loss.toFixed(4)} · acc ${g.acc!.toFixed(4)}`}`)}
           ${running ? html`<p class="eta">${formatDuration(g.secondsLeft)}</p>` : ''}
-          ${p.status === 'done' && g.finishedIn !== null ? html`<p class="eta">Finished in ${durationText(g.finishedIn)}</p>` : ''}`
+          ${p.status === 'done' && g.finishedIn !== null ? html`<p class="eta">Finished in ${durationText(g.finishedIn)}${g.resumed ? ' after resuming' : ''}</p>` : ''}`
         : ''}
       ${p.last ? html`<p class="memory muted">Memory after epoch ${p.last.epoch}: ${memoryText(p.last)}</p>` : ''}
       <div class="row">
