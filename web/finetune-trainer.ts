@@ -473,7 +473,7 @@ export class FinetuneTrainer extends LitElement {
       ${c.status !== 'idle' || c.history.length
         ? progressView({
             status: c.status,
-            stoppedAt: c.stoppedAt,
+            stoppedAt: c.status === 'interrupted' ? (c.project?.checkpoint ?? null) : null,
             progress: c.progress,
             backends: prepared ? [prepared.backend, ...(prepared.finetuneBackend.backend !== prepared.backend.backend ? [prepared.finetuneBackend] : [])] : [],
             last: c.history.at(-1) ?? null,

@@ -75,8 +75,6 @@ export class TrainingController implements ReactiveController {
   notes: string[] = [];
   /** The latest line for the live region. */
   announcement = '';
-  /** Where an unfinished checkpoint of the shown project stopped ('stage 2, epoch 3'), or null. */
-  stoppedAt: string | null = null;
   private store: Promise<FinetuneStore> | null = null;
   private urls: string[] = [];
   /** The project's images by path, and the object URLs made for them so far. */
@@ -152,7 +150,6 @@ export class TrainingController implements ReactiveController {
     const runs = sofar ? [] : await this.client.api.runs(id);
     this.stages = sofar?.stages ?? runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
     this.history = sofar?.history ?? this.stages.flatMap((s) => s.history);
-    this.stoppedAt = sofar?.stoppedAt ?? null;
     this.prepared = null;
     this.host.applyConfig(this.project.config);
     this.status = this.project.status === 'done' ? 'done' : sofar ? 'interrupted' : 'idle';
@@ -161,7 +158,7 @@ export class TrainingController implements ReactiveController {
 
   /** Forgets the current project (the element shows the import panel again). */
   closeProject(): void {
-    Object.assign(this, { project: null, prepared: null, stages: [], history: [], predictions: [], error: null, stoppedAt: null, status: 'idle' });
+    Object.assign(this, { project: null, prepared: null, stages: [], history: [], predictions: [], error: null, status: 'idle' });
     this.update();
   }
 
@@ -265,7 +262,6 @@ export class TrainingController implements ReactiveController {
     const sofar = resume ? await this.client.api.trainedSoFar(this.project.id).catch(() => null) : null;
     this.history = sofar?.history ?? [];
     this.stages = sofar?.stages ?? [];
-    this.stoppedAt = null;
     this.notes = [];
     this.predictions = [];
     this.progress = new RunProgress();

@@ -203,7 +203,7 @@ const api = {
   async runs(projectId: string): Promise<RunRecord[]> {
     return runsOfProject(await db(), projectId);
   },
-  /** An unfinished checkpoint's stages and epochs so far, and where it stopped (null: none, or finished). */
+  /** An unfinished checkpoint's stages and epochs so far (null: none, or finished). */
   async trainedSoFar(projectId: string): Promise<TrainedSoFar | null> {
     return trainedSoFar(await db(), projectId);
   },

@@ -10,20 +10,17 @@ export interface ProjectSummary extends ProjectRecord {
   checkpointBytes: number;
 }
 
-/** What an unfinished checkpoint has trained: its finished stages, every epoch since stage 1's first, and where it stopped. */
+/** What an unfinished checkpoint has trained: its finished stages and every epoch since stage 1's first. */
 export interface TrainedSoFar {
   stages: StageResult[];
   history: EpochMetrics[];
-  /** e.g. 'stage 2, epoch 3' (', batch 4' mid-epoch). */
-  stoppedAt: string;
 }
 
 /** The checkpoint's history, for a reopened project to show where it was; null without one, or once finished. */
 export async function trainedSoFar(db: FinetuneStore, id: string): Promise<TrainedSoFar | null> {
   const c = await readRetrying('the checkpoint', () => db.get('checkpoints', id));
   if (!c || c.cursor.done) return null;
-  const { stage, epoch, step } = c.cursor;
-  return { stages: c.stages, history: [...c.stages.flatMap((s) => s.history), ...c.history], stoppedAt: `stage ${stage}, epoch ${epoch}${step ? `, batch ${step}` : ''}` };
+  return { stages: c.stages, history: [...c.stages.flatMap((s) => s.history), ...c.history] };
 }
 
 /**

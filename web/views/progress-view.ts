@@ -6,7 +6,7 @@ import type { RunStatus } from '../training-controller';
 
 export interface ProgressViewProps {
   status: RunStatus;
-  /** Where an unfinished checkpoint stopped, for the 'interrupted' state. */
+  /** Where an unfinished checkpoint stopped ('stage 2, epoch 3, batch 0'), for the 'interrupted' state. */
   stoppedAt: string | null;
   progress: RunProgress;
   backends: BackendChoice[];
@@ -41,9 +41,10 @@ function statusText(status: RunStatus, stoppedAt: string | null): string {
 export function progressView(p: ProgressViewProps): TemplateResult {
   const { progress: g } = p;
   const running = p.status === 'training' || p.status === 'paused' || p.status === 'preparing';
+  const state = statusText(p.status, p.stoppedAt);
   return html`
     <section part="progress" aria-labelledby="progress-title">
-      <h2 id="progress-title">3. Training${statusText(p.status, p.stoppedAt) ? html`: <span class="muted">${statusText(p.status, p.stoppedAt)}</span>` : ''}</h2>
+      <h2 id="progress-title">3. Training${state ? html`: <span class="muted">${state}</span>` : ''}</h2>
       ${p.backends.map((b) => html`<p class="backend"><strong>${b.stage === 2 ? 'Stage 2 backend' : 'Backend'}: ${b.backend}</strong> (${b.detail}). <span class="muted">${b.reason}</span></p>`)}
       ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
       ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${g.cache.done} / ${g.cache.total} images and augmented views`) : ''}
