@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseExportFormats, type ExportFormat } from '../src/export/formats';
-import { CACHE_CHOICES, cacheStages, type CacheChoice, type TrainConfigInput } from '../src/config';
+import { CACHE_CHOICES, cacheStages, RUN_PRESETS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { HEAD_KINDS, type BackendPreference, type Preprocessing, type RecoverySettings } from '../src/protocol';
 import { RECOVERY_DEFAULTS } from '../src/train/recovery';
@@ -8,7 +8,7 @@ import { RECOVERY_DEFAULTS } from '../src/train/recovery';
 export const BUNDLED_DATASET = 'samples/flowers4';
 export const BUNDLED_MODEL_DIR = 'out/flowers4';
 /** Small enough to run both stages in a few minutes on a CPU; any flag given overrides it. */
-export const BUNDLED_PRESET = { inputSize: 32, headEpochs: 30, finetuneEpochs: 20, batchSize: 8 };
+export const BUNDLED_PRESET = RUN_PRESETS.quick;
 
 export const FINETUNE_USAGE = `Usage: npx finetune-trainer --dataset DIR [--model OUT] [options]
        npm run finetune -- [--dataset DIR] [--model OUT] [options]    (in the repository)

@@ -1,5 +1,5 @@
 import type { BackendChoice, TrainEvent } from '../src/protocol';
-import { formatEvent } from '../src/train/log-format';
+import { cachePassesText, formatEvent } from '../src/train/log-format';
 import { escapeEvent } from './safe-text';
 
 /** How often a log that is not a terminal gets a progress line during long work (a cache build, a long epoch). */
@@ -11,7 +11,7 @@ export function progressText(event: TrainEvent, epochs: Partial<Record<1 | 2, nu
     case 'batch':
       return `stage ${event.stage} epoch ${event.epoch}/${epochs[event.stage] ?? '?'} batch ${event.step}/${event.steps} - loss: ${event.loss.toFixed(4)} - acc: ${event.acc.toFixed(4)}`;
     case 'cache-progress':
-      return `stage ${event.stage}: running the frozen layers once, ${event.done}/${event.total} images and augmented views`;
+      return `stage ${event.stage}: running the frozen layers once, ${cachePassesText(event)}`;
     case 'search-progress':
       return `stage ${event.stage}: search trial ${event.trial}, epoch ${event.epoch}/${event.epochs}`;
     case 'decode-progress':

@@ -44,6 +44,25 @@ export const RECIPE_DEFAULTS: TrainConfig = {
   backend: 'auto',
 };
 
+/** A named set of the four numbers that decide a run's length: what a newcomer picks instead of typing them. */
+export interface RunPreset {
+  label: string;
+  inputSize: number;
+  headEpochs: number;
+  finetuneEpochs: number;
+  batchSize: number;
+}
+
+/**
+ * 'quick': small images and few epochs, minutes on a CPU (the bundled sample's preset); 'recipe': the
+ * reference recipe's 224 px and 25 + 100 epochs, hours on a CPU and minutes on a GPU.
+ */
+export const RUN_PRESETS = {
+  quick: { label: 'Quick try', inputSize: 32, headEpochs: 30, finetuneEpochs: 20, batchSize: 8 },
+  recipe: { label: 'The recipe', inputSize: RECIPE_DEFAULTS.inputSize, headEpochs: RECIPE_DEFAULTS.head.epochs, finetuneEpochs: RECIPE_DEFAULTS.finetune.epochs, batchSize: 32 },
+} as const satisfies Record<string, RunPreset>;
+export type RunPresetName = keyof typeof RUN_PRESETS;
+
 /** Which stages train on stored outputs of their frozen layers, as one word (the CLI's --cache, the element's cache). */
 export type CacheChoice = 'both' | 'head' | 'finetune' | 'none';
 export const CACHE_CHOICES: readonly CacheChoice[] = ['both', 'head', 'finetune', 'none'];

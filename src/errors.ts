@@ -22,8 +22,8 @@ export class WeightsError extends FinetuneError {}
 
 /** Training was cancelled on request, between two batches. */
 export class CancelledError extends FinetuneError {
-  constructor() {
-    super('training was cancelled');
+  constructor(message = 'training was cancelled') {
+    super(message);
   }
 }
 

@@ -261,12 +261,14 @@ export type TrainEvent =
   | { type: 'info'; message: string }
   | { type: 'warning'; message: string }
   | { type: 'decode-progress'; done: number; total: number }
-  | { type: 'cache-progress'; stage: 1 | 2; done: number; total: number }
+  /** `done` of `total` passes of the frozen layers: each of `images` training images in `views` views, each held-out image once. */
+  | { type: 'cache-progress'; stage: 1 | 2; done: number; total: number; images: number; views: number; held: number }
   | { type: 'cache'; stage: 1 | 2; layer: string; shape: string; images: number; views: number; bytes: number; seconds: number; where: 'gpu' | 'memory' }
   | { type: 'download'; url: string; loaded: number; total: number | null }
   | { type: 'skipped'; file: SkippedFile }
   | { type: 'dataset'; classes: string[]; counts: number[]; train: number; validation: number; test: number; skipped: number }
-  | { type: 'stage-start'; stage: 1 | 2; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number | 'auto' }
+  /** `epoch`: the one it starts at (1, or a resumed checkpoint's). */
+  | { type: 'stage-start'; stage: 1 | 2; epoch: number; epochs: number; stepsPerEpoch: number; trainableFrom: number; optimizer: string; learningRate: number | 'auto' }
   | { type: 'search-progress'; stage: 1 | 2; trial: number; epoch: number; epochs: number }
   | { type: 'search-trial'; stage: 1 | 2; trial: SearchTrial; epochs: number }
   | { type: 'search'; stage: 1 | 2; search: RateSearch; chosen: SearchTrial }

@@ -1,21 +1,27 @@
 // <finetune-trainer>: fine-tune a CNN on your own image folders, in the browser. One import:
 //   import 'finetune-trainer/web/finetune-trainer';
 //   <finetune-trainer head-epochs="25" finetune-epochs="100"></finetune-trainer>
-import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { cacheChoice, cacheStages, RECIPE_DEFAULTS, type CacheChoice, type TrainConfigInput } from '../src/config';
+import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { RUN_PRESETS, type CacheChoice, type RunPresetName, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
-import type { BackendPreference, Prediction, TrainConfig } from '../src/protocol';
+import type { BackendPreference, Prediction, Preprocessing, TrainConfig } from '../src/protocol';
 import { reportsCsv } from '../src/train/report-export';
 import type { ImportSource } from './import-source';
+import { baseChoiceOf, defaultCut, missingBaseSource, settingsOfChoice, sourceOf } from './base-choice';
+import { configOf, defaultSettings, presetOf, presetSettings, settingsOf } from './element-config';
+import { RunPlanner } from './run-planner';
 import { TrainingController } from './training-controller';
+import { basePicker, type BaseChoice } from './views/base-picker';
 import { datasetView } from './views/dataset-view';
 import './views/ft-chart';
 import { importView } from './views/import-view';
 import { layersView } from './views/layers-view';
+import { planView } from './views/plan-view';
 import { progressView } from './views/progress-view';
 import { resultsView } from './views/results-view';
 import { settingsView } from './views/settings-view';
+import { elementStyles } from './views/element-styles';
 import { styles } from './views/styles';
 import { useView } from './views/use-view';
 
@@ -34,8 +40,10 @@ function download(blob: Blob, name: string): void {
  * the same properties); methods drive it from code; `finetune-*` events report what happens.
  *
  * @attr project - the stored project to show and train (its id); set by importing, or from outside
+ * @attr preset - sets input size, epochs and batch size at once: quick (32 px, 30 + 20 epochs, batch 8) or recipe (224 px, 25 + 100, batch 32)
  * @attr base - 'vgg16' (default), or a TF.js layers model as URL/model.json#layer
  * @attr weights - VGG16's weights: random (default), imagenet, a Keras .h5 URL, or cached:<sha256>
+ * @attr preprocessing - how pixels are scaled for the base: auto (default: what its weights were trained with), caffe, tf or unit; a TF.js model this tool does not know needs one
  * @attr input-size - square input side in pixels (224 in the recipe; 32 and up)
  * @attr head-units - hidden units of the new head (256)
  * @attr head-epochs - stage 1 epochs (25)
@@ -82,151 +90,14 @@ function download(blob: Blob, name: string): void {
  * @fires {FinetuneEvent<'finetune-error'>} finetune-error - when something fails (name and message)
  */
 export class FinetuneTrainer extends LitElement {
-  static override styles = [
-    styles,
-    css`
-      .drop {
-        border: 2px dashed var(--ft-border);
-        border-radius: var(--ft-radius);
-        padding: 22px;
-        text-align: center;
-        color: var(--ft-muted);
-        margin: 10px 0;
-      }
-      .drop.small {
-        padding: 12px;
-      }
-      .drop.over {
-        border-color: var(--ft-accent);
-        background: var(--ft-surface);
-      }
-      .button-like {
-        display: inline-block;
-        padding: 6px 14px;
-        border: 1px solid var(--ft-accent);
-        border-radius: 6px;
-        color: var(--ft-accent);
-        cursor: pointer;
-      }
-      .button-like:focus-within {
-        outline: 3px solid color-mix(in srgb, var(--ft-accent) 45%, transparent);
-      }
-      .button-like input {
-        position: absolute;
-        width: 1px;
-        height: 1px;
-        opacity: 0;
-      }
-      .classes {
-        list-style: none;
-        padding: 0;
-        margin: 0;
-      }
-      .classes li {
-        display: flex;
-        gap: 10px;
-        align-items: center;
-        padding: 3px 0;
-      }
-      .class-name {
-        font-weight: 600;
-        min-width: 120px;
-      }
-      .thumbs img,
-      .gallery img {
-        object-fit: cover;
-        border-radius: 4px;
-        margin-right: 2px;
-      }
-      .fields {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(min(220px, 100%), 1fr));
-        gap: 10px 16px;
-      }
-      .field {
-        display: flex;
-        flex-direction: column;
-      }
-      .field input,
-      .field select {
-        font: inherit;
-        padding: 4px 6px;
-      }
-      .bar {
-        display: grid;
-        /* minmax(0, ...): a long text wraps instead of widening the page on a phone */
-        grid-template-columns: 70px minmax(80px, 1fr) minmax(0, 260px);
-        gap: 8px;
-        align-items: center;
-      }
-      progress {
-        width: 100%;
-        accent-color: var(--ft-accent);
-      }
-      .charts {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 16px;
-      }
-      .results-grid {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 24px;
-        align-items: flex-start;
-      }
-      caption {
-        text-align: left;
-        font-weight: 600;
-        padding-bottom: 4px;
-      }
-      .confusion td {
-        min-width: 34px;
-        text-align: center;
-      }
-      .gallery {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 8px;
-        margin: 12px 0 0;
-      }
-      .gallery > figcaption {
-        width: 100%;
-        font-weight: 600;
-      }
-      .miss {
-        margin: 0;
-        width: 80px;
-        font-size: 12px;
-      }
-      .bad {
-        color: var(--ft-danger);
-      }
-      tr.unfreeze td {
-        border-top: 2px solid var(--ft-accent);
-      }
-      .log {
-        max-height: 220px;
-        overflow: auto;
-        white-space: pre-wrap;
-        overflow-wrap: anywhere;
-        background: var(--ft-surface);
-        padding: 8px;
-        font-size: 12px;
-      }
-      .toolbar {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 8px;
-        align-items: center;
-        margin-bottom: 12px;
-      }
-    `,
-  ];
+  static override styles = [styles, elementStyles];
 
   static override properties = {
     project: { type: String, reflect: true },
+    preset: { type: String },
     base: { type: String },
     weights: { type: String },
+    preprocessing: { type: String },
     inputSize: { type: Number, attribute: 'input-size' },
     headUnits: { type: Number, attribute: 'head-units' },
     headEpochs: { type: Number, attribute: 'head-epochs' },
@@ -248,8 +119,10 @@ export class FinetuneTrainer extends LitElement {
 
   // Each property's documentation is its attribute's @attr line above: one text for both.
   declare project: string;
+  declare preset: string;
   declare base: string;
   declare weights: string;
+  declare preprocessing: Preprocessing | 'auto';
   declare inputSize: number;
   declare headUnits: number;
   declare headEpochs: number;
@@ -260,7 +133,7 @@ export class FinetuneTrainer extends LitElement {
   declare validationFraction: number;
   declare patience: string;
   declare bnTrain: boolean;
-  declare batchSize: number;
+  declare batchSize: number | 'auto';
   declare unfreezeFrom: string;
   declare backend: BackendPreference;
   declare threads: number | undefined;
@@ -269,93 +142,75 @@ export class FinetuneTrainer extends LitElement {
   declare smallerBatchOnOom: boolean;
   /** "Start over…" was pressed: the toolbar asks before the checkpoint is thrown away. */
   private confirmingRestart = false;
+  /** The expert settings are open. */
+  private advancedOpen = false;
+  /** The base picker's choice while its file or URL is still missing (otherwise read from base and weights). */
+  private baseMode: BaseChoice | null = null;
+  /** Start was pressed and waits for a plan in progress to stop. */
+  private startPending = false;
+  /** The project the planner's state belongs to. */
+  private plannedProject: string | null = null;
 
   /** @internal The element's state machine and its worker; not part of the public API. */
   readonly controller = new TrainingController(this);
+  /** @internal The plan and estimate of what Start would run, kept current as the settings change. */
+  readonly planner = new RunPlanner(this, this.controller.client);
 
   constructor() {
     super();
-    const d = RECIPE_DEFAULTS;
-    Object.assign(this, {
-      project: '',
-      base: 'vgg16',
-      weights: d.weights,
-      inputSize: d.inputSize,
-      headUnits: d.headUnits,
-      headEpochs: d.head.epochs,
-      finetuneEpochs: d.finetune.epochs,
-      headLr: String(d.head.learningRate),
-      finetuneLr: String(d.finetune.learningRate),
-      headKind: d.headKind,
-      validationFraction: d.validationFraction,
-      patience: String(d.patience ?? 'off'),
-      bnTrain: d.bnTrain,
-      batchSize: d.batchSize,
-      unfreezeFrom: String(d.unfreezeFrom),
-      backend: d.backend,
-      cache: 'both',
-      cacheViews: d.cache.views,
-      smallerBatchOnOom: false,
-    });
+    Object.assign(this, { project: '', preset: '', smallerBatchOnOom: false, ...defaultSettings() });
   }
 
   /** @internal The settings as the trainer takes them. */
   trainConfig(): TrainConfigInput {
-    const unfreeze = /^\d+$/.test(this.unfreezeFrom) ? Number(this.unfreezeFrom) : this.unfreezeFrom;
-    const rate = (value: string): number | 'auto' => (String(value).trim() === 'auto' ? 'auto' : Number(value));
-    const patience = String(this.patience).trim();
-    return {
-      weights: this.base && this.base !== 'vgg16' ? this.base : this.weights,
-      inputSize: this.inputSize,
-      headUnits: this.headUnits,
-      batchSize: this.batchSize,
-      unfreezeFrom: unfreeze,
-      headKind: this.headKind as TrainConfigInput['headKind'],
-      validationFraction: this.validationFraction,
-      patience: patience === 'off' ? null : Number(patience),
-      bnTrain: this.bnTrain,
-      backend: this.backend,
-      ...(this.threads ? { threads: this.threads } : {}),
-      head: { epochs: this.headEpochs, learningRate: rate(this.headLr) },
-      finetune: { epochs: this.finetuneEpochs, learningRate: rate(this.finetuneLr) },
-      cache: { ...cacheStages(this.cache), views: this.cacheViews },
-    };
+    return configOf(this);
   }
 
   /** @internal Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
   applyConfig(config: TrainConfig): void {
-    // A project stored before the frozen-layer cache existed has no cache settings: show the defaults.
-    const cache = config.cache ?? RECIPE_DEFAULTS.cache;
-    const weightsIsBase = config.weights.includes('#');
-    Object.assign(this, {
-      base: weightsIsBase ? config.weights : 'vgg16',
-      weights: weightsIsBase ? this.weights : config.weights,
-      inputSize: config.inputSize,
-      headUnits: config.headUnits,
-      batchSize: config.batchSize,
-      unfreezeFrom: String(config.unfreezeFrom),
-      backend: config.backend,
-      headEpochs: config.head.epochs,
-      headLr: String(config.head.learningRate),
-      finetuneEpochs: config.finetune.epochs,
-      finetuneLr: String(config.finetune.learningRate),
-      // Stored before these settings existed: the defaults.
-      headKind: config.headKind ?? RECIPE_DEFAULTS.headKind,
-      validationFraction: config.validationFraction ?? RECIPE_DEFAULTS.validationFraction,
-      patience: String((config.patience === undefined ? RECIPE_DEFAULTS.patience : config.patience) ?? 'off'),
-      bnTrain: config.bnTrain ?? RECIPE_DEFAULTS.bnTrain,
-      cache: cacheChoice(cache),
-      cacheViews: cache.views,
-    });
+    this.baseMode = null;
+    if (config.weights.includes('#')) void this.planner.readLayers(config.weights.split('#')[0]!);
+    Object.assign(this, settingsOf(config, this));
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // A preset fills in the numbers the page left at the recipe's (an attribute of its own wins, as a flag does in the CLI).
+    if (changed.has('preset') && this.preset in RUN_PRESETS) this.usePreset(this.preset as RunPresetName, true);
     if (changed.has('project') && this.project && this.project !== this.controller.project?.id) void this.controller.loadProject(this.project);
+    const c = this.controller;
+    if ((c.project?.id ?? null) !== this.plannedProject) {
+      this.planner.clear();
+      this.plannedProject = c.project?.id ?? null;
+    }
+    // Not while another project is being opened, nor while work of its own holds the worker.
+    const settled = !!c.project && (!this.project || this.project === c.project.id);
+    if (settled && !this.busy && !this.missingBaseSource()) this.planner.request(c.project!.id, this.trainConfig());
   }
 
+  private get busy(): boolean {
+    const { status } = this.controller;
+    return status === 'importing' || status === 'preparing' || status === 'training' || status === 'paused';
+  }
+
+  /** Sets a preset's numbers; `onlyDefaults`: only those still at the recipe's. */
+  private usePreset(name: RunPresetName, onlyDefaults = false): void {
+    const defaults = defaultSettings();
+    const values = Object.entries(presetSettings(name)).filter(([key]) => !onlyDefaults || this[key as keyof typeof defaults] === defaults[key as keyof typeof defaults]);
+    Object.assign(this, Object.fromEntries(values));
+  }
+
+
   /** Trains the project from the start (or, with `resume`, from its last checkpoint). */
-  start(resume = false): Promise<void> {
-    return this.controller.start(resume);
+  async start(resume = false): Promise<void> {
+    // Never beside a probe: it would share the worker's cores (and skew both).
+    this.startPending = true;
+    this.requestUpdate();
+    return this.planner.holding(() => {
+      this.startPending = false;
+      const project = this.controller.project;
+      const plan = project && !resume ? this.planner.planOf(project.id, this.trainConfig()) : null;
+      return this.controller.start(resume, plan?.estimate ?? null);
+    });
   }
   /** Holds the run after the current batch; resume() goes on from there. */
   pause(): Promise<void> {
@@ -371,7 +226,7 @@ export class FinetuneTrainer extends LitElement {
   }
   /** The top 3 classes of each image, from the trained model. */
   predict(images: File[]): Promise<Prediction[]> {
-    return this.controller.predict(images);
+    return this.planner.holding(() => this.controller.predict(images));
   }
   /**
    * The trained model. 'tfjs' (default): a zip of model.json and weights.bin, as tf.loadLayersModel
@@ -380,7 +235,75 @@ export class FinetuneTrainer extends LitElement {
    */
   export(format: ExportFormat = 'tfjs'): Promise<Blob> {
     if (!(EXPORT_FORMATS as readonly string[]).includes(format)) return Promise.reject(new ConfigError(`export takes ${EXPORT_FORMATS.join(', ')}; got '${String(format)}'`));
-    return this.controller.exportModel(format);
+    return this.planner.holding(() => this.controller.exportModel(format));
+  }
+
+  private baseChoice(): BaseChoice {
+    return baseChoiceOf(this, this.baseMode);
+  }
+
+  private missingBaseSource(): boolean {
+    return missingBaseSource(this.baseChoice(), this);
+  }
+
+  private chooseBase(choice: BaseChoice): void {
+    this.baseMode = choice === 'keras-h5' || choice === 'tfjs' ? choice : null;
+    this.planner.forgetLayers();
+    Object.assign(this, settingsOfChoice(choice, this));
+  }
+
+  /** A Keras .h5 URL or key; or a TF.js model's, whose layers are read to pick where to cut it. */
+  private async setBaseSource(source: string): Promise<void> {
+    if (this.baseChoice() === 'keras-h5') {
+      this.weights = source;
+      if (source) this.baseMode = null; // given: base and weights say it from here on
+      return;
+    }
+    this.base = source;
+    const layers = source ? await this.planner.readLayers(source) : null;
+    if (layers?.length && this.base === source) {
+      this.base = `${source}#${defaultCut(layers)}`;
+      this.baseMode = null;
+    }
+  }
+
+  private async pickBaseFiles(files: File[]): Promise<void> {
+    const key = await this.planner.addFiles(files);
+    if (key) await this.setBaseSource(key);
+  }
+
+  private baseLead(disabled: boolean): TemplateResult {
+    const choice = this.baseChoice();
+    const { source, layer } = sourceOf(choice, this);
+    const c = this.controller;
+    const plan = c.project ? this.planner.planOf(c.project.id, this.trainConfig()) : null;
+    return html`${basePicker({
+        choice,
+        source,
+        layer,
+        layers: this.planner.baseLayers,
+        error: this.planner.baseError,
+        loading: this.planner.readingBase,
+        disabled,
+        onChoice: (value) => this.chooseBase(value),
+        onSource: (value) => void this.setBaseSource(value),
+        onFiles: (files) => void this.pickBaseFiles(files),
+        onLayer: (name) => (this.base = `${source}#${name}`),
+      })}
+      ${planView({
+        preset: presetOf(this),
+        plan,
+        planning: this.planner.planning,
+        planError: this.missingBaseSource() ? null : this.planner.error,
+        waitingFor: this.missingBaseSource() ? (choice === 'tfjs' ? 'a TF.js model and the layer to cut it at' : 'the Keras .h5 file') : null,
+        disabled,
+        startingOver: !!c.project?.checkpoint && c.project.checkpoint !== 'finished',
+        onPreset: (name) => {
+          if (name === 'custom') this.advancedOpen = true;
+          else this.usePreset(name);
+          this.requestUpdate();
+        },
+      })}`;
   }
 
   private closeProject(): void {
@@ -426,11 +349,37 @@ export class FinetuneTrainer extends LitElement {
       </span>`;
   }
 
+  /** The model's layers, with stage 2's first layer to pick: from the plan before Start, from the run once it has opened. */
+  private layersPanel(): TemplateResult | typeof nothing {
+    const c = this.controller;
+    const prepared = c.prepared;
+    if (prepared) {
+      return layersView({
+        layers: prepared.layers,
+        unfreezeFrom: typeof prepared.config.unfreezeFrom === 'number' ? prepared.config.unfreezeFrom : prepared.layers.findIndex((l) => l.name === prepared.config.unfreezeFrom),
+        headStart: prepared.headStart,
+        locked: c.progress.stage === 2 || c.stages.some((s) => s.stage === 2),
+        onUnfreeze: (index) => void c.setUnfreezeFrom(index),
+      });
+    }
+    // While the settings' new plan is measured, the last one's table stays (the planner holds only this project's), unpickable.
+    const current = c.project ? this.planner.planOf(c.project.id, this.trainConfig()) : null;
+    const plan = current ?? this.planner.plan;
+    if (!plan || this.busy) return nothing;
+    return layersView({ layers: plan.layers, unfreezeFrom: plan.unfreezeFrom, headStart: plan.headStart, locked: !current, onUnfreeze: (index) => (this.unfreezeFrom = String(index)) });
+  }
+
+  /** The shown results were trained from a VGG16 with random weights. */
+  private trainedFromScratch(): boolean {
+    const c = this.controller;
+    return (c.prepared?.config.weights ?? c.project?.config.weights) === 'random';
+  }
+
   override render(): TemplateResult {
     const c = this.controller;
-    const busy = c.status === 'importing' || c.status === 'preparing' || c.status === 'training' || c.status === 'paused';
+    const busy = this.busy;
+    const starting = c.status === 'preparing' || this.startPending;
     const settings = {
-      weights: this.weights,
       inputSize: this.inputSize,
       batchSize: this.batchSize,
       headUnits: this.headUnits,
@@ -442,6 +391,7 @@ export class FinetuneTrainer extends LitElement {
       validationFraction: this.validationFraction,
       patience: this.patience,
       unfreezeFrom: this.unfreezeFrom,
+      preprocessing: this.preprocessing,
       backend: this.backend,
       cache: this.cache,
       cacheViews: this.cacheViews,
@@ -455,20 +405,23 @@ export class FinetuneTrainer extends LitElement {
         ? datasetView({ project: c.project, counts: c.classCounts, thumbnails: c.thumbnails, warnings: c.classWarnings })
         : importView({ busy, progress: c.progress.decode, onImport: (source, name) => void this.importDataset(name, source) })}
       ${c.project
-        ? html`${settingsView({ values: settings, disabled: busy, onChange: (key, value) => Object.assign(this, { [key]: value }) })}
+        ? html`${settingsView({
+              values: settings,
+              disabled: busy,
+              onChange: (key, value) => Object.assign(this, { [key]: value }),
+              lead: this.baseLead(busy),
+              advancedOpen: this.advancedOpen,
+              onAdvancedToggle: (open) => (this.advancedOpen = open),
+            })}
+            ${this.layersPanel()}
             <div class="toolbar">
-              ${canResume ? this.resumeActions(c.project.checkpoint) : html`<button @click=${() => this.start(false)} ?disabled=${busy}>Start training</button>`}
+              ${canResume
+                ? this.resumeActions(c.project.checkpoint)
+                : html`<button @click=${() => this.start(false)} ?disabled=${busy || this.planner.held || this.missingBaseSource()} aria-busy=${starting ? 'true' : 'false'}>
+                    ${starting ? 'Starting…' : 'Start training'}
+                  </button>`}
               <button class="secondary" @click=${() => this.closeProject()} ?disabled=${busy}>Another dataset</button>
             </div>`
-        : nothing}
-      ${prepared
-        ? layersView({
-            layers: prepared.layers,
-            unfreezeFrom: typeof prepared.config.unfreezeFrom === 'number' ? prepared.config.unfreezeFrom : prepared.layers.findIndex((l) => l.name === prepared.config.unfreezeFrom),
-            headStart: prepared.headStart,
-            locked: c.progress.stage === 2 || c.stages.some((s) => s.stage === 2),
-            onUnfreeze: (index) => void c.setUnfreezeFrom(index),
-          })
         : nothing}
       ${c.status !== 'idle' || c.history.length
         ? progressView({
@@ -483,10 +436,17 @@ export class FinetuneTrainer extends LitElement {
             onCancel: () => void this.cancel(),
           })
         : nothing}
+      ${c.stages.length && this.trainedFromScratch()
+        ? html`<p class="warn notice" role="note">
+            These results come from an untrained VGG16 (random weights, NOT pretrained): they show the training working, not what fine-tuning a pretrained base reaches.
+          </p>`
+        : nothing}
       ${resultsView({ history: c.history, stages: c.stages, classes: c.project?.classes ?? [], imageUrl: (p) => c.imageUrl(p) })}
       ${c.status === 'done'
         ? useView({
             predictions: c.predictions,
+            predicting: c.working === 'predict',
+            exporting: c.working?.startsWith('export:') ? (c.working.slice(7) as ExportFormat) : null,
             onPredict: (files) => void c.predict(files),
             onExportModel: (format) => void this.downloadModel(format),
             onExportReport: (f) => this.downloadReport(f),

@@ -5,6 +5,7 @@ import type { TrainConfigInput } from '../src/config';
 import type { ExportFormat } from '../src/export/formats';
 import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult, TrainConfig, TrainEvent } from '../src/protocol';
 import type { ImportResult } from '../src/store/import';
+import type { RunEstimate } from '../src/train/estimate';
 import type { ProjectSummary } from '../src/store/projects';
 import { openStore, type FinetuneStore } from '../src/store/schema';
 import { formatEvent } from '../src/train/log-format';
@@ -71,6 +72,8 @@ export class TrainingController implements ReactiveController {
   history: EpochMetrics[] = [];
   stages: StageResult[] = [];
   predictions: Prediction[] = [];
+  /** Work a button started and the page waits for: classifying images, or making a download. */
+  working: 'predict' | `export:${ExportFormat}` | null = null;
   error: ErrorDetail | null = null;
   notes: string[] = [];
   /** The latest line for the live region. */
@@ -253,8 +256,11 @@ export class TrainingController implements ReactiveController {
     this.update();
   };
 
-  /** Opens the project in the worker (decode, split, base, backend) and runs both stages. */
-  async start(resume = false): Promise<void> {
+  /**
+   * Opens the project in the worker (decode, split, base, backend) and runs both stages; `estimate` (the
+   * plan's, for these settings) times a stage before its first batches do.
+   */
+  async start(resume = false, estimate: RunEstimate | null = null): Promise<void> {
     if (!this.project) return;
     this.status = 'preparing';
     this.error = null;
@@ -266,6 +272,7 @@ export class TrainingController implements ReactiveController {
     this.predictions = [];
     this.progress = new RunProgress();
     this.progress.resumed = resume;
+    this.progress.estimate = estimate;
     this.update();
     try {
       const config = this.host.trainConfig();
@@ -320,22 +327,37 @@ export class TrainingController implements ReactiveController {
     }
   }
 
-  async predict(files: File[]): Promise<Prediction[]> {
-    await this.ensureModel();
-    this.predictions = await this.client.api.predict(files.map((f) => ({ name: f.name, blob: f })));
+  /** Runs `work` with `what` shown as busy on its button. */
+  private async busyWith<T>(what: NonNullable<TrainingController['working']>, work: () => Promise<T>): Promise<T> {
+    this.working = what;
     this.update();
-    return this.predictions;
+    try {
+      return await work();
+    } finally {
+      this.working = null;
+      this.update();
+    }
+  }
+
+  predict(files: File[]): Promise<Prediction[]> {
+    return this.busyWith('predict', async () => {
+      await this.ensureModel();
+      this.predictions = await this.client.api.predict(files.map((f) => ({ name: f.name, blob: f })));
+      return this.predictions;
+    });
   }
 
   /**
    * The trained model: for tfjs a zip of model.json and weights.bin, ready for tf.loadLayersModel; for
    * onnx the .onnx file (raw RGB pixels in); for keras-h5 the weights in Keras' save_weights layout.
    */
-  async exportModel(format: ExportFormat = 'tfjs'): Promise<Blob> {
-    await this.ensureModel();
-    if (format !== 'tfjs') return new Blob([(await this.client.api.exportAs(format)).bytes], { type: 'application/octet-stream' });
-    const model = await this.client.api.exportModel();
-    const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
-    return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+  exportModel(format: ExportFormat = 'tfjs'): Promise<Blob> {
+    return this.busyWith(`export:${format}`, async () => {
+      await this.ensureModel();
+      if (format !== 'tfjs') return new Blob([(await this.client.api.exportAs(format)).bytes], { type: 'application/octet-stream' });
+      const model = await this.client.api.exportModel();
+      const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
+      return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+    });
   }
 }

@@ -14,10 +14,10 @@ import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/download';
 import type { ExportFormat } from '../src/export/formats';
 import { convertExport, type ExportedFile } from '../src/export/in-worker';
-import { cachePickedWeights } from '../src/model/base';
+import { cachePickedWeights, modelLayers } from '../src/model/base';
 import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
-import type { BackendName, DatasetItem, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
+import type { BackendName, DatasetItem, LayerInfo, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
 import { createProject, deleteProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type TrainedSoFar } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
@@ -25,6 +25,7 @@ import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchm
 import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
 import type { TrainingSession } from '../src/train/session';
 import { throttleProgress } from '../src/train/throttle';
+import { planRun, type RunPlan } from '../src/train/plan-run';
 import { drillListener, type FaultDrill } from '../src/train/fault-drill';
 import { trainRecovering, type RecoverableRun } from '../src/train/recovering-run';
 
@@ -40,6 +41,8 @@ let opened: OpenedSession | null = null;
 let openedWith: { input: OpenInput; emit: TrainEventListener } | null = null;
 let listener: TrainEventListener | null = null;
 let drills: FaultDrill[] = [];
+/** The plan in progress, which cancelPlan() stops. */
+let planning: { cancelled: boolean } | null = null;
 let store: Promise<FinetuneStore> | null = null;
 /** Events still crossing to the page: each call resolves only after they have, so none is overtaken. */
 const inFlight = new Set<Promise<unknown>>();
@@ -206,6 +209,28 @@ const api = {
   /** An unfinished checkpoint's stages and epochs so far (null: none, or finished). */
   async trainedSoFar(projectId: string): Promise<TrainedSoFar | null> {
     return trainedSoFar(await db(), projectId);
+  },
+  /**
+   * What Start would run, before it: the model's layers, the backend, and the time it takes here, from a
+   * probe of a few seconds (src/train/plan-run.ts). Nothing is trained or stored.
+   */
+  async plan(projectId: string, config: TrainConfigInput): Promise<RunPlan> {
+    const token = { cancelled: false };
+    planning = token;
+    try {
+      return await planRun(db, projectId, config, deliver, () => token.cancelled);
+    } finally {
+      if (planning === token) planning = null;
+    }
+  },
+  /** Ends the plan in progress at its next measurement (it rejects with a CancelledError). */
+  cancelPlan(): void {
+    if (planning) planning.cancelled = true;
+  },
+  /** A TF.js layers model's layers (its model.json URL, or picked files' `cached:` key): where it can be cut. */
+  async modelLayers(weights: string): Promise<LayerInfo[]> {
+    await ensureBackend();
+    return modelLayers(weights, { db, emit: deliver });
   },
   async deleteProject(projectId: string): Promise<void> {
     if (opened?.projectId === projectId) await closeSession();

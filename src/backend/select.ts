@@ -32,12 +32,23 @@ async function startSaying(backend: BackendName): Promise<string | null> {
   return reasons.length ? `failed to start: ${[...new Set(reasons)].join('; ')}` : 'failed to start';
 }
 
+/**
+ * Why a backend failed to start in this worker: TF.js keeps the failed start, so a later attempt fails
+ * at once and silently; this keeps the first attempt's reason for it.
+ */
+const startFailures = new Map<BackendName, string>();
+
 /** Makes `backend` the current one, with the training kernels wasm lacks; null when it started. */
 export async function activate(backend: BackendName): Promise<string | null> {
   try {
+    const known = startFailures.get(backend);
+    if (known) return known;
     if (backend === 'wasm') planWasmThreads(); // every core, unless a session settled it first
     const failure = await startSaying(backend);
-    if (failure) return failure;
+    if (failure) {
+      startFailures.set(backend, failure);
+      return failure;
+    }
     await tf.ready();
     if (backend === 'wasm') registerWasmTrainingKernels();
     watchDevice();

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { download, type Downloaded, type Expected } from '../data/download';
 import { ConfigError, WeightsError } from '../errors';
-import type { HeadKind, Preprocessing, TrainEventListener } from '../protocol';
+import type { HeadKind, LayerInfo, Preprocessing, TrainEventListener } from '../protocol';
 import { getCachedBase, putCachedBase } from '../store/bases';
 import type { BaseRecord, FinetuneStore } from '../store/schema';
-import { knownBackbone, type BaseSource, type KnownBackbone } from './base-source';
+import { knownBackbone, parseWeights, type BaseSource, type KnownBackbone } from './base-source';
 import { loadKerasFile } from './h5-open';
 import { headKindsFor } from './head';
+import { inspectLayers } from './layers';
 import { lastBlockStart } from './last-block';
 import { buildVgg16 } from './vgg16';
 
@@ -37,7 +38,7 @@ export interface LoadedBase {
 }
 
 /** VGG16 as the recipe has it: its flatten head, block5 trained in stage 2. */
-const VGG16_DEFAULTS = { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] } satisfies Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy' | 'heads'>;
+export const VGG16_DEFAULTS = { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] } satisfies Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy' | 'heads'>;
 
 const MB = 1024 * 1024;
 const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
@@ -47,7 +48,7 @@ function preprocessingFor(ctx: BaseContext, belongs: Preprocessing): Preprocessi
 }
 
 /** A cached copy, or a download with progress events (stored by the caller only once it loads). */
-async function fetchOrCached(url: string, ctx: BaseContext, expected?: Expected): Promise<{ record?: BaseRecord; fresh?: Downloaded }> {
+async function fetchOrCached(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'signal'>, expected?: Expected): Promise<{ record?: BaseRecord; fresh?: Downloaded }> {
   const db = ctx.db ? await ctx.db() : null;
   const record = db ? await getCachedBase(db, url) : undefined;
   if (record) {
@@ -98,8 +99,17 @@ export async function layersModelOf(url: string, files: { name: string; blob: Bl
   }
 }
 
+type TfjsFiles = { files: { name: string; blob: Blob }[]; sha256: string; cached: boolean };
+
+/** Keeps a downloaded TF.js model in the base cache (once it has loaded: the caller's check). */
+async function cacheTfjsFiles(url: string, { files, sha256, cached }: TfjsFiles, ctx: Pick<BaseContext, 'db'>): Promise<void> {
+  if (!ctx.db || cached) return;
+  const bytes = files.reduce((n, f) => n + f.blob.size, 0);
+  await putCachedBase(await ctx.db(), { key: url, kind: 'tfjs', files, sha256, bytes, addedAt: Date.now() });
+}
+
 /** model.json from a URL (or the cache) and every shard it lists, relative to it. */
-async function tfjsFiles(url: string, ctx: BaseContext): Promise<{ files: { name: string; blob: Blob }[]; sha256: string; cached: boolean }> {
+async function tfjsFiles(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'signal'>): Promise<{ files: { name: string; blob: Blob }[]; sha256: string; cached: boolean }> {
   const { record, fresh } = await fetchOrCached(url, ctx);
   if (record) return { files: record.files, sha256: record.sha256, cached: true };
   const json = JSON.parse(await fresh!.blob.text()) as tf.io.ModelJSON;
@@ -187,14 +197,39 @@ export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<Lo
       return base;
     }
     case 'tfjs': {
-      const { files, sha256, cached } = await tfjsFiles(source.url, ctx);
-      const base = await tfjsBase(source.url, source.layer, files, sha256, ctx);
-      if (ctx.db && !cached) {
-        const bytes = files.reduce((n, f) => n + f.blob.size, 0);
-        await putCachedBase(await ctx.db(), { key: source.url, kind: 'tfjs', files, sha256, bytes, addedAt: Date.now() });
-      }
+      const fetched = await tfjsFiles(source.url, ctx);
+      const base = await tfjsBase(source.url, source.layer, fetched.files, fetched.sha256, ctx);
+      await cacheTfjsFiles(source.url, fetched, ctx);
       return base;
     }
+  }
+}
+
+/**
+ * The layers of a TF.js layers model, uncut (`weights` is its model.json URL or `cached:SHA256` of picked
+ * files, with or without `#layer`): what a layer picker offers to cut at. A download is cached.
+ */
+export async function modelLayers(weights: string, ctx: Pick<BaseContext, 'db' | 'emit'>): Promise<LayerInfo[]> {
+  const source = parseWeights(weights.includes('#') || weights.startsWith('cached:') ? weights : `${weights}#_`);
+  let files: { name: string; blob: Blob }[];
+  let label: string;
+  if (source.kind === 'cached') {
+    const record = ctx.db ? await getCachedBase(await ctx.db(), `cached:${source.sha256}`) : undefined;
+    if (!record) throw new WeightsError(`the picked weights (cached:${source.sha256}) are no longer cached: pick them again`);
+    if (record.kind !== 'tfjs') throw new ConfigError('the picked weights are a Keras .h5 file for VGG16: it has no layer to pick');
+    [files, label] = [record.files, `the picked ${record.files[0]!.name}`];
+  } else if (source.kind === 'tfjs') {
+    const fetched = await tfjsFiles(source.url, ctx);
+    await cacheTfjsFiles(source.url, fetched, ctx);
+    [files, label] = [fetched.files, source.url];
+  } else {
+    throw new ConfigError(`'${weights}' is not a TF.js layers model (URL/model.json or picked model files)`);
+  }
+  const { model } = await layersModelOf(label, files);
+  try {
+    return inspectLayers(model);
+  } finally {
+    model.dispose();
   }
 }
 

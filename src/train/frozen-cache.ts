@@ -141,7 +141,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
       const chunk = indices.slice(start, start + config.batchSize);
       target.set(await outputsOf(prefix, await makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
       done += chunk.length;
-      emit({ type: 'cache-progress', stage, done, total });
+      emit({ type: 'cache-progress', stage, done, total, images: split.train.length, views, held: held.length });
     }
   };
   const train = Array.from({ length: views }, () => new Float32Array(split.train.length * length));

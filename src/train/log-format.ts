@@ -122,3 +122,9 @@ export function formatEvent(event: TrainEvent): string[] {
       return [];
   }
 }
+
+/** A cache build's progress with images and views counted apart: '130/360 passes (100 training images in 3 views, 60 held-out images once)'. */
+export function cachePassesText(c: { done: number; total: number; images: number; views: number; held: number }): string {
+  const views = c.views === 1 ? 'training images' : `training images in ${c.views} views`;
+  return `${c.done}/${c.total} passes (${c.images} ${views}, ${c.held} held-out images once)`;
+}

@@ -83,7 +83,7 @@ export async function runStage(ctx: StageContext, plan: StagePlan, resume?: Stag
   const trainableFrom = freezeBelow(ctx.model, plan.trainableFrom);
   const steps = Math.max(1, Math.floor(split.train.length / config.batchSize));
   const { epochs, optimizer, learningRate } = plan.settings;
-  emit({ type: 'stage-start', stage, epochs, stepsPerEpoch: steps, trainableFrom, optimizer, learningRate });
+  emit({ type: 'stage-start', stage, epoch: resume?.epoch ?? 1, epochs, stepsPerEpoch: steps, trainableFrom, optimizer, learningRate });
   const feed = await feedFor(ctx, stage, trainableFrom);
   let start: StageStart | null = resume ? { weights: resume.startWeights, streams: resume.progress.startStreams } : null;
   let best: BestWeights | null = null;

@@ -24,12 +24,17 @@ export class DemoPage {
     await expect(this.trainer.getByRole('heading', { name: '1. Your images' })).toBeVisible();
   }
 
-  /** Fills the settings form by its labels. */
+  /** Fills the settings form by its labels (opening "Advanced", where most of them are). */
   async configure(values: Record<string, string>): Promise<void> {
+    const advanced = this.trainer.locator('details.advanced');
+    if (!(await advanced.evaluate((d) => (d as HTMLDetailsElement).open))) await advanced.locator('summary').click();
     for (const [label, value] of Object.entries(values)) {
       const field = this.trainer.getByLabel(label, { exact: true });
       if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
-      else await field.fill(value);
+      else {
+        await field.fill(value);
+        await field.blur(); // a person leaves the field: its change counts (the preset, the estimate)
+      }
     }
   }
 

@@ -22,7 +22,7 @@ describe("the recipe's log lines", () => {
   });
 
   it('announces each stage as the recipe does', () => {
-    const start = (stage: 1 | 2): TrainEvent => ({ type: 'stage-start', stage, epochs: 25, stepsPerEpoch: 31, trainableFrom: 19, optimizer: 'rmsprop', learningRate: 0.001 });
+    const start = (stage: 1 | 2): TrainEvent => ({ type: 'stage-start', stage, epoch: 1, epochs: 25, stepsPerEpoch: 31, trainableFrom: 19, optimizer: 'rmsprop', learningRate: 0.001 });
     expect(formatEvent(start(1)).slice(0, 2)).toEqual(['[INFO] compiling model...', '[INFO] training head...']);
     expect(formatEvent(start(2)).slice(0, 2)).toEqual(['[INFO] re-compiling model...', '[INFO] fine-tuning model...']);
   });

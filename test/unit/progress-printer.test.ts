@@ -3,7 +3,7 @@ import { backendSummary, makePrinter, PROGRESS_LINE_EVERY_MS, progressText } fro
 import type { BackendChoice } from '../../src/protocol';
 import type { TrainEvent } from '../../src/protocol';
 
-const cache = (done: number): TrainEvent => ({ type: 'cache-progress', stage: 1, done, total: 3000 });
+const cache = (done: number): TrainEvent => ({ type: 'cache-progress', stage: 1, done, total: 3000, images: 900, views: 3, held: 300 });
 
 function printer(tty: boolean, verbose = false) {
   let now = 0;
@@ -15,7 +15,7 @@ function printer(tty: boolean, verbose = false) {
 
 describe('the command line progress', () => {
   it('words each kind of long work', () => {
-    expect(progressText(cache(1200), {})).toBe('stage 1: running the frozen layers once, 1200/3000 images and augmented views');
+    expect(progressText(cache(1200), {})).toBe('stage 1: running the frozen layers once, 1200/3000 passes (900 training images in 3 views, 300 held-out images once)');
     expect(progressText({ type: 'search-progress', stage: 2, trial: 3, epoch: 1, epochs: 2 }, {})).toBe('stage 2: search trial 3, epoch 1/2');
     expect(progressText({ type: 'batch', stage: 1, epoch: 3, step: 14, steps: 28, loss: 0.41234, acc: 0.9 }, { 1: 25 })).toBe('stage 1 epoch 3/25 batch 14/28 - loss: 0.4123 - acc: 0.9000');
   });
@@ -30,7 +30,7 @@ describe('the command line progress', () => {
     p.print(cache(300));
     p.advance(1000);
     p.print(cache(400));
-    expect(p.written).toEqual(['[INFO] stage 1: running the frozen layers once, 300/3000 images and augmented views\n']);
+    expect(p.written).toEqual(['[INFO] stage 1: running the frozen layers once, 300/3000 passes (900 training images in 3 views, 300 held-out images once)\n']);
     p.print({ type: 'info', message: 'done' });
     expect(p.lines).toEqual(['[INFO] done']);
   });
@@ -41,8 +41,8 @@ describe('the command line progress', () => {
     p.print(cache(200));
     p.print({ type: 'warning', message: 'careful' });
     expect(p.written).toEqual([
-      '\r\x1b[2K  stage 1: running the frozen layers once, 100/3000 images and augmented views',
-      '\r\x1b[2K  stage 1: running the frozen layers once, 200/3000 images and augmented views',
+      '\r\x1b[2K  stage 1: running the frozen layers once, 100/3000 passes (900 training images in 3 views, 300 held-out images once)',
+      '\r\x1b[2K  stage 1: running the frozen layers once, 200/3000 passes (900 training images in 3 views, 300 held-out images once)',
       '\r\x1b[2K',
     ]);
     expect(p.lines).toEqual(['[WARN] careful']);

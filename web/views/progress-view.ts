@@ -1,7 +1,7 @@
 import { html, type TemplateResult } from 'lit';
 import type { BackendChoice, EpochMetrics } from '../../src/protocol';
-import { memoryText } from '../../src/train/log-format';
-import { durationText, formatDuration, type RunProgress } from '../run-progress';
+import { cachePassesText, memoryText } from '../../src/train/log-format';
+import { durationText, type RunProgress } from '../run-progress';
 import type { RunStatus } from '../training-controller';
 
 export interface ProgressViewProps {
@@ -47,14 +47,14 @@ export function progressView(p: ProgressViewProps): TemplateResult {
       <h2 id="progress-title">3. Training${state ? html`: <span class="muted">${state}</span>` : ''}</h2>
       ${p.backends.map((b) => html`<p class="backend"><strong>${b.stage === 2 ? 'Stage 2 backend' : 'Backend'}: ${b.backend}</strong> (${b.detail}). <span class="muted">${b.reason}</span></p>`)}
       ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
-      ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${g.cache.done} / ${g.cache.total} images and augmented views`) : ''}
+      ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${cachePassesText(g.cache)}`) : ''}
       ${g.download && g.download.loaded !== g.download.total
         ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, `${(g.download.loaded / 1e6).toFixed(1)} MB`)
         : ''}
       ${g.stage
         ? html`${bar('Stage', g.stagesDone, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
           ${bar('Batch', g.step, g.steps, `${g.step} of ${g.steps}${g.loss === null ? '' : ` · loss ${g.loss.toFixed(4)} · acc ${g.acc!.toFixed(4)}`}`)}
-          ${running ? html`<p class="eta">${formatDuration(g.secondsLeft)}</p>` : ''}
+          ${running ? html`<p class="eta">${g.timeLeftText}</p>` : ''}
           ${p.status === 'done' && g.finishedIn !== null ? html`<p class="eta">Finished in ${durationText(g.finishedIn)}${g.resumed ? ' after resuming' : ''}</p>` : ''}`
         : ''}
       ${p.last ? html`<p class="memory muted">Memory after epoch ${p.last.epoch}: ${memoryText(p.last)}</p>` : ''}

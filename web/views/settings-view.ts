@@ -13,7 +13,6 @@ interface Field {
 }
 
 const FIELDS: Field[] = [
-  { key: 'weights', label: 'Base weights', help: 'random (untrained), imagenet (Keras VGG16, downloaded once), a .h5 URL, or a TF.js model.json#layer URL', type: 'text' },
   { key: 'inputSize', label: 'Image size (px)', help: 'Square input side; 224 as in the recipe, 32-64 for a quick try', type: 'number', min: 32, step: 1 },
   { key: 'batchSize', label: 'Batch size', help: '32 in the recipe; smaller uses less memory', type: 'number', min: 1, step: 1 },
   { key: 'headUnits', label: 'Head units', help: 'Hidden units of the new head (the recipe: 256)', type: 'number', min: 1, step: 1 },
@@ -25,6 +24,13 @@ const FIELDS: Field[] = [
   { key: 'unfreezeFrom', label: 'Unfreeze from layer', help: 'Index or name; auto: the base\'s default (VGG16: 15, block5_conv1)', type: 'text' },
   { key: 'validationFraction', label: 'Validation share', help: 'Of each class\'s training images: picks rates and the best epoch, never the test images', type: 'number', min: 0, step: 0.05 },
   { key: 'patience', label: 'Patience (epochs)', help: 'Stop a stage after this many epochs without a lower validation loss; off runs every epoch', type: 'text' },
+  {
+    key: 'preprocessing',
+    label: 'Preprocessing',
+    help: "auto: what the base's weights were trained with; caffe (BGR minus ImageNet means), tf (-1 to 1) or unit (0 to 1) for a model this tool does not know",
+    type: 'select',
+    options: ['auto', 'caffe', 'tf', 'unit'],
+  },
   { key: 'backend', label: 'Backend', help: 'auto measures what is fastest here', type: 'select', options: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] },
   {
     key: 'cache',
@@ -40,8 +46,14 @@ export interface SettingsViewProps {
   values: Record<string, string | number>;
   disabled: boolean;
   onChange(key: string, value: string | number): void;
+  /** What a newcomer decides (the base, the run's length and its estimate), above the expert settings. */
+  lead: TemplateResult;
+  /** The expert settings are shown (a person opened them, or picked Custom). */
+  advancedOpen: boolean;
+  onAdvancedToggle(open: boolean): void;
 }
 
+/** The base and the run's length first; every setting behind "Advanced". */
 export function settingsView(p: SettingsViewProps): TemplateResult {
   const change = (f: Field) => (e: Event) => {
     const raw = (e.target as HTMLInputElement | HTMLSelectElement).value;
@@ -50,6 +62,9 @@ export function settingsView(p: SettingsViewProps): TemplateResult {
   return html`
     <section part="settings" aria-labelledby="settings-title">
       <h2 id="settings-title">2. Settings</h2>
+      ${p.lead}
+      <details class="advanced" .open=${p.advancedOpen} @toggle=${(e: Event) => p.onAdvancedToggle((e.target as HTMLDetailsElement).open)}>
+        <summary>Advanced <span class="muted">(${FIELDS.length} settings: sizes, epochs, rates, head, validation, backend, cache)</span></summary>
       <div class="fields">
         ${FIELDS.map(
           (f) => html`<div class="field">
@@ -72,6 +87,7 @@ export function settingsView(p: SettingsViewProps): TemplateResult {
           </div>`,
         )}
       </div>
+      </details>
     </section>
   `;
 }

@@ -4,6 +4,10 @@ import type { Prediction } from '../../src/protocol';
 
 export interface UseViewProps {
   predictions: Prediction[];
+  /** Classifying the picked images. */
+  predicting: boolean;
+  /** The download being made, if any. */
+  exporting: ExportFormat | null;
   onPredict(files: File[]): void;
   onExportModel(format: ExportFormat): void;
   onExportReport(format: 'json' | 'csv'): void;
@@ -11,6 +15,10 @@ export interface UseViewProps {
 
 /** Try the model on new images (top 3 classes), and take it (and the report) away. */
 export function useView(p: UseViewProps): TemplateResult {
+  const exportButton = (format: ExportFormat, label: string, title: string, secondary = true): TemplateResult =>
+    html`<button class=${secondary ? 'secondary' : ''} title=${title} ?disabled=${p.exporting !== null} aria-busy=${p.exporting === format ? 'true' : 'false'} @click=${() => p.onExportModel(format)}>
+      ${p.exporting === format ? 'Preparing…' : label}
+    </button>`;
   const images = (list: FileList | null | undefined): File[] => [...(list ?? [])].filter((f) => f.type.startsWith('image/') || /\.(jpe?g|png|webp|bmp|gif)$/i.test(f.name));
   return html`
     <section part="predict" aria-labelledby="predict-title">
@@ -30,7 +38,7 @@ export function useView(p: UseViewProps): TemplateResult {
       >
         Drop images to classify them
       </div>
-      <label class="button-like">Pick images… <input id="predict-files" type="file" accept="image/*" multiple @change=${(e: Event) => p.onPredict(images((e.target as HTMLInputElement).files))} /></label>
+      <label class="button-like" aria-busy=${p.predicting ? 'true' : 'false'}>${p.predicting ? 'Classifying…' : 'Pick images…'} <input id="predict-files" type="file" accept="image/*" multiple @change=${(e: Event) => p.onPredict(images((e.target as HTMLInputElement).files))} /></label>
       ${p.predictions.length
         ? html`<ul class="predictions" aria-live="polite">
             ${p.predictions.map(
@@ -44,9 +52,9 @@ export function useView(p: UseViewProps): TemplateResult {
           </ul>`
         : ''}
       <div class="row" part="export">
-        <button @click=${() => p.onExportModel('tfjs')}>Download model (.zip)</button>
-        <button class="secondary" @click=${() => p.onExportModel('onnx')} title="ONNX opset 17: RGB pixels 0-255 in, class probabilities out">ONNX (.onnx)</button>
-        <button class="secondary" @click=${() => p.onExportModel('keras-h5')} title="Keras weights, for model.load_weights">Keras (.h5)</button>
+        ${exportButton('tfjs', 'Download model (.zip)', 'model.json and weights.bin, for tf.loadLayersModel', false)}
+        ${exportButton('onnx', 'ONNX (.onnx)', 'ONNX opset 17: RGB pixels 0-255 in, class probabilities out')}
+        ${exportButton('keras-h5', 'Keras (.h5)', 'Keras weights, for model.load_weights')}
         <button class="secondary" @click=${() => p.onExportReport('json')}>Report (JSON)</button>
         <button class="secondary" @click=${() => p.onExportReport('csv')}>Report (CSV)</button>
       </div>
