@@ -65,7 +65,8 @@ export class RunPlanner {
     this.runningKey = key;
     try {
       const plan = await this.client.api.plan(projectId, config);
-      Object.assign(this, { plan, planKey: key, error: null });
+      // Kept unless other settings or another project are wanted now (a hold keeps the plan it waited for).
+      if (key === this.wanted || this.held) Object.assign(this, { plan, planKey: key, error: null });
     } catch (error) {
       // A cancelled plan was for settings no longer wanted (or Start was pressed): nothing to show.
       if ((error as Error).name !== 'CancelledError' && key === this.wanted) Object.assign(this, { plan: null, planKey: null, error: (error as Error).message });
