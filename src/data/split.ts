@@ -59,6 +59,11 @@ export function carveValidation(split: Split, labels: readonly number[], fractio
   return { ...split, train: train.sort(ascending), validation: validation.sort(ascending) };
 }
 
+/** A run's split: the stratified test split, then the validation slice carved from its training images. */
+export function splitForRun(labels: readonly number[], numClasses: number, config: { testFraction: number; validationFraction: number; seed: number }): Split {
+  return carveValidation(splitStratified(labels, numClasses, config.testFraction, config.seed), labels, config.validationFraction, config.seed);
+}
+
 /** One-hot rows for labels, all encoded against the one class list of the run. */
 export function oneHot(labels: readonly number[], numClasses: number): Float32Array {
   const out = new Float32Array(labels.length * numClasses);

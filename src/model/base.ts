@@ -108,8 +108,16 @@ async function cacheTfjsFiles(url: string, { files, sha256, cached }: TfjsFiles,
   await putCachedBase(await ctx.db(), { key: url, kind: 'tfjs', files, sha256, bytes, addedAt: Date.now() });
 }
 
+/** Picked files, from the base cache by their SHA-256. */
+async function pickedRecord(sha256: string, ctx: Pick<BaseContext, 'db'>): Promise<BaseRecord> {
+  const key = `cached:${sha256}`;
+  const record = ctx.db ? await getCachedBase(await ctx.db(), key) : undefined;
+  if (!record) throw new WeightsError(`the picked weights (${key}) are no longer cached: pick them again`);
+  return record;
+}
+
 /** model.json from a URL (or the cache) and every shard it lists, relative to it. */
-async function tfjsFiles(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'signal'>): Promise<{ files: { name: string; blob: Blob }[]; sha256: string; cached: boolean }> {
+async function tfjsFiles(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'signal'>): Promise<TfjsFiles> {
   const { record, fresh } = await fetchOrCached(url, ctx);
   if (record) return { files: record.files, sha256: record.sha256, cached: true };
   const json = JSON.parse(await fresh!.blob.text()) as tf.io.ModelJSON;
@@ -181,8 +189,7 @@ export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<Lo
       };
     case 'cached': {
       const key = `cached:${source.sha256}`;
-      const record = ctx.db ? await getCachedBase(await ctx.db(), key) : undefined;
-      if (!record) throw new WeightsError(`the picked weights (${key}) are no longer cached: pick them again`);
+      const record = await pickedRecord(source.sha256, ctx);
       if (record.kind === 'keras-h5') return kerasBase(key, record.files[0]!.blob, record.sha256, ctx);
       if (!source.layer) throw new ConfigError(`the picked TF.js model needs a layer to cut at: weights ${key}#layer_name`);
       return tfjsBase(`the picked ${record.files[0]!.name}`, source.layer, record.files, record.sha256, ctx);
@@ -214,8 +221,7 @@ export async function modelLayers(weights: string, ctx: Pick<BaseContext, 'db' |
   let files: { name: string; blob: Blob }[];
   let label: string;
   if (source.kind === 'cached') {
-    const record = ctx.db ? await getCachedBase(await ctx.db(), `cached:${source.sha256}`) : undefined;
-    if (!record) throw new WeightsError(`the picked weights (cached:${source.sha256}) are no longer cached: pick them again`);
+    const record = await pickedRecord(source.sha256, ctx);
     if (record.kind !== 'tfjs') throw new ConfigError('the picked weights are a Keras .h5 file for VGG16: it has no layer to pick');
     [files, label] = [record.files, `the picked ${record.files[0]!.name}`];
   } else if (source.kind === 'tfjs') {

@@ -2,7 +2,7 @@ import { selectBackends } from '../backend/select';
 import { planWasmThreads } from '../backend/wasm-threads';
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { decodeImage } from '../data/decode';
-import { carveValidation, splitStratified } from '../data/split';
+import { splitForRun } from '../data/split';
 import { loadBase, VGG16_DEFAULTS, type LoadedBase } from '../model/base';
 import { KERAS_VGG16_NOTOP, parseWeights } from '../model/base-source';
 import { attachHead } from '../model/head';
@@ -60,7 +60,7 @@ async function planBase(config: TrainConfig, db: () => Promise<FinetuneStore>, e
 /** The split the run will make, counted from the stored images' classes (the same seeded functions). */
 function splitCounts(classes: string[], classNames: string[], config: TrainConfig): Pick<RunShape, 'images' | 'train' | 'validation' | 'test'> {
   const labels = classNames.map((c) => classes.indexOf(c));
-  const split = carveValidation(splitStratified(labels, classes.length, config.testFraction, config.seed), labels, config.validationFraction, config.seed);
+  const split = splitForRun(labels, classes.length, config);
   return { images: labels.length, train: split.train.length, validation: split.validation.length, test: split.test.length };
 }
 

@@ -4,7 +4,7 @@ import { planWasmThreads } from '../backend/wasm-threads';
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { describePixels, loadPixels, type PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
-import { carveValidation, splitStratified, type Split } from '../data/split';
+import { splitForRun, type Split } from '../data/split';
 import { BackendError, ConfigError, DatasetError, WeightsError } from '../errors';
 import { exportLayersModel } from '../model/export';
 import { setBatchNormTraining } from '../model/batch-norm';
@@ -150,7 +150,7 @@ export class TrainingSession {
       );
     }
     const labels = Array.from(data.labels);
-    const split = carveValidation(splitStratified(labels, data.classes.length, config.testFraction, config.seed), labels, config.validationFraction, config.seed);
+    const split = splitForRun(labels, data.classes.length, config);
     for (const c of split.untested) {
       emit({ type: 'warning', message: `class '${data.classes[c]}' has a single image: it is trained on but not in the report` });
     }
