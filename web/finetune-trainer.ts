@@ -184,7 +184,8 @@ export class FinetuneTrainer extends LitElement {
     }
     // Not while another project is being opened, nor while work of its own holds the worker.
     const settled = !!c.project && (!this.project || this.project === c.project.id);
-    if (settled && !this.busy && !this.missingBaseSource()) this.planner.request(c.project!.id, this.trainConfig());
+    if (settled && !this.busy && this.missingBaseSource()) this.planner.cancel();
+    else if (settled && !this.busy) this.planner.request(c.project!.id, this.trainConfig());
   }
 
   private get busy(): boolean {

@@ -60,6 +60,13 @@ export class RunPlanner {
     }, SETTLE_MS);
   }
 
+  /** No plan is wanted now (a base is still to be given): one waiting or in progress is stopped. */
+  cancel(): void {
+    this.clearTimer();
+    if (this.runningKey) void this.client.api.cancelPlan();
+    Object.assign(this, { wanted: null, planning: false });
+  }
+
   private async measure(key: string, projectId: string, config: TrainConfigInput): Promise<void> {
     if (key !== this.wanted || this.held) return;
     this.runningKey = key;
@@ -100,9 +107,8 @@ export class RunPlanner {
 
   /** Forgets the plan and the base's layers (another project, or none). */
   clear(): void {
-    this.clearTimer();
-    if (this.runningKey) void this.client.api.cancelPlan();
-    Object.assign(this, { plan: null, planKey: null, wanted: null, planning: false, error: null, baseLayers: null, baseError: null });
+    this.cancel();
+    Object.assign(this, { plan: null, planKey: null, error: null, baseLayers: null, baseError: null });
   }
 
   /** The plan, if it was made for exactly these settings. */

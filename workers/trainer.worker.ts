@@ -43,6 +43,16 @@ let listener: TrainEventListener | null = null;
 let drills: FaultDrill[] = [];
 /** The plan in progress, which cancelPlan() stops. */
 let planning: { cancelled: boolean } | null = null;
+/**
+ * Work outside a session that may start or switch a backend (a plan, reading picked weights or a model's
+ * layers) runs one at a time: two at once could each start a different backend under the other.
+ */
+let sideWork: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const next = sideWork.then(work, work);
+  sideWork = next.catch(() => undefined);
+  return next;
+}
 let store: Promise<FinetuneStore> | null = null;
 /** Events still crossing to the page: each call resolves only after they have, so none is overtaken. */
 const inFlight = new Set<Promise<unknown>>();
@@ -190,9 +200,11 @@ const api = {
    * Picked weights (one Keras .h5, or model.json and its shards): checked to load, then cached; returns
    * their `weights` setting (a TF.js model's takes `#layer_name` after it).
    */
-  async addWeightsFiles(files: File[]): Promise<string> {
-    await ensureBackend();
-    return cachePickedWeights(await db(), files.map((f) => ({ name: f.name, blob: f })), sha256Of);
+  addWeightsFiles(files: File[]): Promise<string> {
+    return oneAtATime(async () => {
+      await ensureBackend();
+      return cachePickedWeights(await db(), files.map((f) => ({ name: f.name, blob: f })), sha256Of);
+    });
   },
   async listBases(): Promise<BaseSummary[]> {
     return listCachedBases(await db());
@@ -214,23 +226,27 @@ const api = {
    * What Start would run, before it: the model's layers, the backend, and the time it takes here, from a
    * probe of a few seconds (src/train/plan-run.ts). Nothing is trained or stored.
    */
-  async plan(projectId: string, config: TrainConfigInput): Promise<RunPlan> {
-    const token = { cancelled: false };
-    planning = token;
-    try {
-      return await planRun(db, projectId, config, deliver, () => token.cancelled);
-    } finally {
-      if (planning === token) planning = null;
-    }
+  plan(projectId: string, config: TrainConfigInput): Promise<RunPlan> {
+    return oneAtATime(async () => {
+      const token = { cancelled: false };
+      planning = token;
+      try {
+        return await planRun(db, projectId, config, deliver, () => token.cancelled);
+      } finally {
+        if (planning === token) planning = null;
+      }
+    });
   },
   /** Ends the plan in progress at its next measurement (it rejects with a CancelledError). */
   cancelPlan(): void {
     if (planning) planning.cancelled = true;
   },
   /** A TF.js layers model's layers (its model.json URL, or picked files' `cached:` key): where it can be cut. */
-  async modelLayers(weights: string): Promise<LayerInfo[]> {
-    await ensureBackend();
-    return modelLayers(weights, { db, emit: deliver });
+  modelLayers(weights: string): Promise<LayerInfo[]> {
+    return oneAtATime(async () => {
+      await ensureBackend();
+      return modelLayers(weights, { db, emit: deliver });
+    });
   },
   async deleteProject(projectId: string): Promise<void> {
     if (opened?.projectId === projectId) await closeSession();
