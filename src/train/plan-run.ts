@@ -1,4 +1,5 @@
 import { selectBackends } from '../backend/select';
+import { CancelledError } from '../errors';
 import { planWasmThreads } from '../backend/wasm-threads';
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { decodeImage } from '../data/decode';
@@ -90,6 +91,7 @@ export async function planRun(
   const decoding = await secondsOf(async () => {
     for (const item of dataset.items.slice(0, PROBE_IMAGES)) await decodeImage(item, config.inputSize).catch(() => null);
   });
+  if (stop()) throw new CancelledError('the plan was cancelled'); // before the base: building VGG16 takes seconds on cpu
   const loading = await secondsOf(() => planBase(config, db, emit));
   const { base, download } = loading.value;
   let model = base.model;

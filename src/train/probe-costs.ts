@@ -42,12 +42,16 @@ export interface ProbeInput {
 
 /** Seconds one call of `work` takes after a warm-up call (the mean of a few); `work` awaits the device itself. */
 async function timed(work: () => Promise<void>, stop: () => boolean): Promise<number> {
-  if (stop()) throw new CancelledError('the plan was cancelled');
-  await work();
+  // Asked before every call: on a slow backend one call can take seconds, and Start waits for the probe to stop.
+  const call = async (): Promise<void> => {
+    if (stop()) throw new CancelledError('the plan was cancelled');
+    await work();
+  };
+  await call();
   const start = performance.now();
   let runs = 0;
   do {
-    await work();
+    await call();
     runs++;
   } while (runs < TIMED_RUNS && performance.now() - start < TIMED_SECONDS * 1000);
   return (performance.now() - start) / 1000 / runs;
