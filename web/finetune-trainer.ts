@@ -146,8 +146,6 @@ export class FinetuneTrainer extends LitElement {
   private advancedOpen = false;
   /** The base picker's choice while its file or URL is still missing (otherwise read from base and weights). */
   private baseMode: BaseChoice | null = null;
-  /** Start was pressed and waits for a plan in progress to stop. */
-  private startPending = false;
   /** The project the planner's state belongs to. */
   private plannedProject: string | null = null;
 
@@ -203,11 +201,8 @@ export class FinetuneTrainer extends LitElement {
 
   /** Trains the project from the start (or, with `resume`, from its last checkpoint). */
   async start(resume = false): Promise<void> {
-    // Never beside a probe: it would share the worker's cores (and skew both).
-    this.startPending = true;
-    this.requestUpdate();
+    // No probe starts during the run, and one in progress stops at its next call (it would share the worker's cores).
     return this.planner.holding(() => {
-      this.startPending = false;
       const project = this.controller.project;
       const plan = project && !resume ? this.planner.planOf(project.id, this.trainConfig()) : null;
       return this.controller.start(resume, plan?.estimate ?? null);
@@ -379,7 +374,7 @@ export class FinetuneTrainer extends LitElement {
   override render(): TemplateResult {
     const c = this.controller;
     const busy = this.busy;
-    const starting = c.status === 'preparing' || this.startPending;
+    const starting = c.status === 'preparing';
     const settings = {
       inputSize: this.inputSize,
       batchSize: this.batchSize,

@@ -89,7 +89,10 @@ export class RunPlanner {
     this.timer = null;
   }
 
-  /** Runs `work` with the worker free of plans: one in progress is cancelled and waited for, none starts meanwhile. */
+  /**
+   * Runs `work` with no plan started meanwhile; one in progress is cancelled and stops at its next call
+   * (not waited for: on a slow backend one probe call can take longer than a person waits for Start).
+   */
   async holding<T>(work: () => Promise<T>): Promise<T> {
     this.holds++;
     this.clearTimer();
@@ -97,7 +100,6 @@ export class RunPlanner {
     if (this.wanted !== this.planKey) this.wanted = null; // a plan still to make is made again after
     this.planning = false;
     try {
-      await this.running;
       return await work();
     } finally {
       this.holds--;
