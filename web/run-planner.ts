@@ -1,8 +1,9 @@
-import type { ReactiveControllerHost } from 'lit';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { TrainConfigInput } from '../src/config';
+import { CancelledError } from '../src/errors';
 import type { LayerInfo } from '../src/protocol';
 import type { RunPlan } from '../src/train/plan-run';
-import type { TrainerClient } from './trainer-client';
+import { TrainerClient } from './trainer-client';
 
 const keyOf = (projectId: string, config: TrainConfigInput): string => JSON.stringify([projectId, config]);
 
@@ -10,11 +11,12 @@ const keyOf = (projectId: string, config: TrainConfigInput): string => JSON.stri
 const SETTLE_MS = 400;
 
 /**
- * What Start would run, kept current while the settings change: the worker's plan (layers, backend,
- * measured estimate) for the shown project, and a TF.js base's layer list for the layer picker. A plan
- * never shares the worker with other work: a newer request or hold() cancels the one in progress.
+ * What Start would run, kept current while the settings change: a plan (layers, backend, measured
+ * estimate) for the shown project, and a TF.js base's layer list for the layer picker. Plans run in a
+ * worker of their own, which a newer request or hold() ends: one probe call can take seconds on wasm and
+ * minutes on the cpu backend (a 224-px VGG16 step), and nothing else stops it mid-kernel.
  */
-export class RunPlanner {
+export class RunPlanner implements ReactiveController {
   plan: RunPlan | null = null;
   planning = false;
   /** Why the last plan failed. */
@@ -27,9 +29,12 @@ export class RunPlanner {
   private planKey: string | null = null;
   private wanted: string | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** The measurement in progress (settled, never rejected), and its settings. */
+  /** The measurement in progress (settled, never rejected), its settings, and what ends it now. */
   private running: Promise<void> = Promise.resolve();
   private runningKey: string | null = null;
+  private endRunning: (() => void) | null = null;
+  /** The plans' worker, started again by the next plan after one is stopped. */
+  private readonly planWorker = new TrainerClient('finetune-trainer planner');
   /** Work of the element's own holds the worker: no plan starts until release(). */
   private holds = 0;
   /** Counts layer reads: only the latest one's answer counts. */
@@ -38,7 +43,14 @@ export class RunPlanner {
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly client: TrainerClient,
-  ) {}
+  ) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.cancel();
+    this.planWorker.terminate();
+  }
 
   /** Training, predicting or exporting: the element waits for the worker to be free of plans first. */
   get held(): boolean {
@@ -51,7 +63,7 @@ export class RunPlanner {
     if (this.held || key === this.wanted) return;
     this.wanted = key;
     this.clearTimer();
-    if (this.runningKey && this.runningKey !== key) void this.client.api.cancelPlan();
+    if (this.runningKey && this.runningKey !== key) this.stopRunning();
     this.planning = key !== this.planKey;
     if (!this.planning) return; // these settings' plan is already here (back after a run, say)
     this.timer = setTimeout(() => {
@@ -63,25 +75,33 @@ export class RunPlanner {
   /** No plan is wanted now (a base is still to be given): one waiting or in progress is stopped. */
   cancel(): void {
     this.clearTimer();
-    if (this.runningKey) void this.client.api.cancelPlan();
+    this.stopRunning();
     Object.assign(this, { wanted: null, planning: false });
   }
 
   private async measure(key: string, projectId: string, config: TrainConfigInput): Promise<void> {
     if (key !== this.wanted || this.held) return;
     this.runningKey = key;
+    const ended = new Promise<never>((_, reject) => (this.endRunning = () => reject(new CancelledError('the plan was stopped'))));
     try {
-      const plan = await this.client.api.plan(projectId, config);
+      const plan = await Promise.race([this.planWorker.api.plan(projectId, config), ended]);
       // Kept unless other settings or another project are wanted now (a hold keeps the plan it waited for).
       if (key === this.wanted || this.held) Object.assign(this, { plan, planKey: key, error: null });
     } catch (error) {
       // A cancelled plan was for settings no longer wanted (or Start was pressed): nothing to show.
       if ((error as Error).name !== 'CancelledError' && key === this.wanted) Object.assign(this, { plan: null, planKey: null, error: (error as Error).message });
     } finally {
-      this.runningKey = null;
+      Object.assign(this, { runningKey: null, endRunning: null });
     }
     if (key === this.wanted) this.planning = false;
     this.host.requestUpdate();
+  }
+
+  /** Ends the plan in progress with its worker, at once. */
+  private stopRunning(): void {
+    if (!this.endRunning) return;
+    this.planWorker.terminate();
+    this.endRunning();
   }
 
   private clearTimer(): void {
@@ -90,13 +110,14 @@ export class RunPlanner {
   }
 
   /**
-   * Runs `work` with no plan started meanwhile; one in progress is cancelled and stops at its next call
-   * (not waited for: on a slow backend one probe call can take longer than a person waits for Start).
+   * Runs `work` with no plan started meanwhile; one in progress is stopped at once, and the plans' worker
+   * ended so that training has every core and the memory to itself.
    */
   async holding<T>(work: () => Promise<T>): Promise<T> {
     this.holds++;
     this.clearTimer();
-    if (this.runningKey) void this.client.api.cancelPlan();
+    this.stopRunning();
+    this.planWorker.terminate();
     if (this.wanted !== this.planKey) this.wanted = null; // a plan still to make is made again after
     this.planning = false;
     try {

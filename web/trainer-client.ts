@@ -35,6 +35,9 @@ function failingWith<T extends object>(remote: T, failed: Promise<never>): T {
  * created afresh on the next use. The page never touches `Worker` directly.
  */
 export class TrainerClient {
+  /** `name` is the worker's, as the browser's task manager and devtools show it. */
+  constructor(private readonly name = 'finetune-trainer') {}
+
   private worker: Worker | null = null;
   private remote: Comlink.Remote<TrainerApi> | null = null;
   private started: Promise<void> | null = null;
@@ -51,7 +54,7 @@ export class TrainerClient {
   }
 
   private start(): void {
-    const worker = new Worker(new URL('../workers/trainer.worker.ts', import.meta.url), { type: 'module', name: 'finetune-trainer' });
+    const worker = new Worker(new URL('../workers/trainer.worker.ts', import.meta.url), { type: 'module', name: this.name });
     let reject: (error: WorkerError) => void = () => undefined;
     const failed = new Promise<never>((_, fail) => (reject = fail));
     failed.catch(() => undefined);

@@ -41,8 +41,6 @@ let opened: OpenedSession | null = null;
 let openedWith: { input: OpenInput; emit: TrainEventListener } | null = null;
 let listener: TrainEventListener | null = null;
 let drills: FaultDrill[] = [];
-/** The plan in progress, which cancelPlan() stops. */
-let planning: { cancelled: boolean } | null = null;
 /**
  * Work outside a session that may start or switch a backend (a plan, reading picked weights or a model's
  * layers) runs one at a time: two at once could each start a different backend under the other.
@@ -224,22 +222,11 @@ const api = {
   },
   /**
    * What Start would run, before it: the model's layers, the backend, and the time it takes here, from a
-   * probe of a few seconds (src/train/plan-run.ts). Nothing is trained or stored.
+   * probe of a few seconds (src/train/plan-run.ts). Nothing is trained or stored. The page asks this of a
+   * worker of its own, which it ends to stop a plan (web/run-planner.ts).
    */
   plan(projectId: string, config: TrainConfigInput): Promise<RunPlan> {
-    return oneAtATime(async () => {
-      const token = { cancelled: false };
-      planning = token;
-      try {
-        return await planRun(db, projectId, config, deliver, () => token.cancelled);
-      } finally {
-        if (planning === token) planning = null;
-      }
-    });
-  },
-  /** Ends the plan in progress at its next measurement (it rejects with a CancelledError). */
-  cancelPlan(): void {
-    if (planning) planning.cancelled = true;
+    return oneAtATime(() => planRun(db, projectId, config, deliver));
   },
   /** A TF.js layers model's layers (its model.json URL, or picked files' `cached:` key): where it can be cut. */
   modelLayers(weights: string): Promise<LayerInfo[]> {

@@ -37,6 +37,20 @@ async function startSaying(backend: BackendName): Promise<string | null> {
  * at once and silently; this keeps the first attempt's reason for it.
  */
 const startFailures = new Map<BackendName, string>();
+/**
+ * Starts in progress, shared: a second start of wasm while the first fails never settles (tfjs-backend-wasm
+ * rejects only the first aborted start of the module), so a plan and a run starting it at once would hang.
+ */
+const starting = new Map<BackendName, Promise<string | null>>();
+
+function startOnce(backend: BackendName): Promise<string | null> {
+  let start = starting.get(backend);
+  if (!start) {
+    start = startSaying(backend).finally(() => starting.delete(backend));
+    starting.set(backend, start);
+  }
+  return start;
+}
 
 /** Makes `backend` the current one, with the training kernels wasm lacks; null when it started. */
 export async function activate(backend: BackendName): Promise<string | null> {
@@ -44,7 +58,7 @@ export async function activate(backend: BackendName): Promise<string | null> {
     const known = startFailures.get(backend);
     if (known) return known;
     if (backend === 'wasm') planWasmThreads(); // every core, unless a session settled it first
-    const failure = await startSaying(backend);
+    const failure = await startOnce(backend);
     if (failure) {
       startFailures.set(backend, failure);
       return failure;

@@ -1,5 +1,4 @@
 import { selectBackends } from '../backend/select';
-import { CancelledError } from '../errors';
 import { planWasmThreads } from '../backend/wasm-threads';
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { decodeImage } from '../data/decode';
@@ -72,15 +71,14 @@ async function secondsOf<T>(work: () => Promise<T>): Promise<{ value: T; seconds
 }
 
 /**
- * Plans a run of the stored project with `change` laid over its settings. `stop` is asked between
- * measurements: true ends the plan with a CancelledError (Start was pressed, or the settings changed).
+ * Plans a run of the stored project with `change` laid over its settings. The page runs plans in a worker
+ * of their own and stops one by ending that worker: one probe call can take minutes on the cpu backend.
  */
 export async function planRun(
   db: () => Promise<FinetuneStore>,
   projectId: string,
   change: TrainConfigInput,
   emit: TrainEventListener = () => undefined,
-  stop: () => boolean = () => false,
 ): Promise<RunPlan> {
   const started = performance.now();
   const store = await db();
@@ -91,7 +89,6 @@ export async function planRun(
   const decoding = await secondsOf(async () => {
     for (const item of dataset.items.slice(0, PROBE_IMAGES)) await decodeImage(item, config.inputSize).catch(() => null);
   });
-  if (stop()) throw new CancelledError('the plan was cancelled'); // before the base: building VGG16 takes seconds on cpu
   const loading = await secondsOf(() => planBase(config, db, emit));
   const { base, download } = loading.value;
   let model = base.model;
@@ -130,7 +127,6 @@ export async function planRun(
         1: { from: headStart, optimizer: config.head.optimizer, epochs: config.head.epochs },
         2: { from: unfreezeFrom, optimizer: config.finetune.optimizer, epochs: config.finetune.epochs },
       },
-      stop,
       decodePerImage: decoding.seconds / Math.max(1, Math.min(PROBE_IMAGES, dataset.items.length)),
       loadBase: loading.seconds,
     });

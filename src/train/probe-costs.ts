@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError } from '../errors';
 import { freezeBelow } from '../model/layers';
 import type { StageConfig } from '../protocol';
 import { encodeModelWeights } from './checkpoint';
@@ -36,22 +35,15 @@ export interface ProbeInput {
   /** Measured by the caller: decoding stored images, and loading the base. */
   decodePerImage: number;
   loadBase: number;
-  /** Asked between measurements: true ends the probe with a CancelledError. */
-  stop: () => boolean;
 }
 
 /** Seconds one call of `work` takes after a warm-up call (the mean of a few); `work` awaits the device itself. */
-async function timed(work: () => Promise<void>, stop: () => boolean): Promise<number> {
-  // Asked before every call: on a slow backend one call can take seconds, and Start waits for the probe to stop.
-  const call = async (): Promise<void> => {
-    if (stop()) throw new CancelledError('the plan was cancelled');
-    await work();
-  };
-  await call();
+async function timed(work: () => Promise<void>): Promise<number> {
+  await work();
   const start = performance.now();
   let runs = 0;
   do {
-    await call();
+    await work();
     runs++;
   } while (runs < TIMED_RUNS && performance.now() - start < TIMED_SECONDS * 1000);
   return (performance.now() - start) / 1000 / runs;
@@ -73,17 +65,16 @@ async function probeStage(input: ProbeInput, stage: ProbeStage, xs: tf.Tensor, y
   trained.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const features = split ? tf.tidy(() => split.prefix.predict(xs) as tf.Tensor) : xs;
   try {
-    const { stop } = input;
-    const frozen = split ? (await timed(() => forward(split.prefix, xs), stop)) / batch : 0;
+    const frozen = split ? (await timed(() => forward(split.prefix, xs))) / batch : 0;
     const step = await timed(async () => {
       const values = await trainStep(trained, features, ys);
       await Promise.all(values.map((v) => v.data()));
       tf.dispose(values);
-    }, stop);
-    const evaluate = (await timed(() => forward(trained, features), stop)) / batch;
+    });
+    const evaluate = (await timed(() => forward(trained, features))) / batch;
     // A checkpoint holds the trained layers' weights and the optimizer's slots: RMSprop keeps two per weight, plain SGD none.
     const copies = stage.optimizer === 'rmsprop' ? 3 : 1;
-    const checkpoint = copies * (await timed(async () => void (await encodeModelWeights(model, stage.from)), stop));
+    const checkpoint = copies * (await timed(async () => void (await encodeModelWeights(model, stage.from))));
     return { frozen, step: (step * input.batchSize) / batch, evaluate, checkpoint };
   } finally {
     if (features !== xs) features.dispose();
