@@ -1,7 +1,8 @@
-// npm run bench -- [--backends webgpu,webgl,wasm] [--sizes 32,64] [--quick] [--cache-size 32] [--cache-backend wasm] [--no-cache-bench] [--no-threads-bench]
+// npm run bench -- [--backends webgpu,webgl,wasm] [--sizes 32,64] [--quick] [--cache-size 32] [--cache-backend wasm] [--no-cache-bench] [--no-threads-bench] [--no-head224-bench]
 // Images per second of VGG16 + the recipe head for forward passes and both kinds of training step, per
 // backend, wasm on every core against one thread, then the recipe on the bundled sample with and without
-// the frozen-layer cache, measured in one run in headless Chromium's worker. Prints JSON; asserts nothing.
+// the frozen-layer cache, and the cached head at 224 px on real photos and a real base (bench/head224.ts,
+// where ../shared/data is), measured in one run in headless Chromium's worker. Prints JSON; asserts nothing.
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import { listDataset } from '../src/data/listing';
 import type { BackendName } from '../src/protocol';
 import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
 import { compareCache, pageDriver } from './cache';
+import { compareHead224, head224Missing, type Head224 } from './head224';
 import { compareThreads, type ThreadsComparison } from './threads';
 
 const SAMPLE_DIR = 'samples/flowers4';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'cache-backend': { type: 'string', default: 'wasm' },
     'no-cache-bench': { type: 'boolean', default: false },
     'no-threads-bench': { type: 'boolean', default: false },
+    'no-head224-bench': { type: 'boolean', default: false },
   },
 });
 
@@ -47,6 +50,7 @@ const server = await startServer({ appDir: APP_DIR, datasetDir: dirname(SAMPLE_D
 const browser = await launchChromium();
 let cacheComparison: object | null = null;
 let threads: ThreadsComparison | null = null;
+let head224: Head224 | { skipped: string } | null = null;
 const results: (BenchResult | { backend: string; kind: string; inputSize: number; error: string })[] = [];
 try {
   const page = await newPage(browser);
@@ -67,6 +71,11 @@ try {
     }
   }
   if (!values['no-threads-bench']) threads = await compareThreads(browser, server.url, Number(values.seconds));
+  if (!values['no-head224-bench']) {
+    const missing = head224Missing();
+    if (missing) process.stderr.write(`bench: ${missing}\n`);
+    head224 = missing ? { skipped: missing } : await compareHead224(browser, Number(values.seconds));
+  }
   if (!values['no-cache-bench']) {
     const spec = { dataset: SAMPLE_DIR, inputSize: Number(values['cache-size']), batchSize: 8, backend: values['cache-backend'], headEpochs: 25, finetuneEpochs: 3 };
     const { files, folders } = await listDirectory(SAMPLE_DIR, `${DATASET_ROUTE}${SAMPLE_DIR.split('/').at(-1)}/`);
@@ -97,6 +106,7 @@ console.log(
       results: results.map((r) => ('imagesPerSecond' in r ? { ...r, imagesPerSecond: Number(r.imagesPerSecond.toFixed(3)), msPerStep: Math.round(r.msPerStep), warmupMs: Math.round(r.warmupMs) } : r)),
       ratios,
       threads,
+      head224,
       cache: cacheComparison,
     },
     null,

@@ -14,7 +14,8 @@ import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/download';
 import type { ExportFormat } from '../src/export/formats';
 import { convertExport, type ExportedFile } from '../src/export/in-worker';
-import { cachePickedWeights, modelLayers } from '../src/model/base';
+import { cachePickedWeights, loadBase, modelLayers } from '../src/model/base';
+import { parseWeights } from '../src/model/base-source';
 import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
 import type { BackendName, DatasetItem, LayerInfo, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
@@ -259,7 +260,13 @@ const api = {
     if (note) throw new BackendError(note);
     const [choice] = await selectBackends(backend);
     if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
-    return { ...(await benchmark(spec)), detail: choice.detail };
+    // Synthetic inputs: which preprocessing the base expects changes no cost, and a model we do not know has none to default to.
+    const base = spec.base ? await loadBase(parseWeights(spec.base), { seed: 1, inputSize: spec.inputSize, preprocessing: 'unit', db, emit: deliver }) : null;
+    try {
+      return { ...(await benchmark(spec, base?.model)), detail: choice.detail };
+    } finally {
+      base?.model.dispose();
+    }
   },
   /** What this site stores against what the browser allows it (bytes), as navigator.storage says. */
   async storage(): Promise<{ usage: number; quota: number } | null> {

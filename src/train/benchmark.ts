@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
 import { buildVgg16 } from '../model/vgg16';
@@ -25,6 +26,11 @@ export interface BenchSpec {
    * keeping the frozen layers' activations for the backward pass.
    */
   frozen?: 'outside-tape' | 'in-tape';
+  /**
+   * Forward passes only: this `weights` setting's base, loaded as a run loads it (a TF.js model cut at a
+   * layer, say), instead of VGG16 and the recipe's head.
+   */
+  base?: string;
 }
 
 export interface BenchResult extends BenchSpec {
@@ -40,9 +46,10 @@ export interface BenchResult extends BenchSpec {
   kernelsPerStep: number;
 }
 
-/** Images per second of VGG16 + the recipe head on synthetic data, on the current backend. */
-export async function benchmark(spec: BenchSpec): Promise<BenchResult> {
-  const model = attachHead(buildVgg16({ inputSize: spec.inputSize, init: { seed: 1 } }), { classes: 10, units: 256, dropout: 0.5, seed: 1 });
+/** Images per second of VGG16 + the recipe head (or of `base`'s forward pass) on synthetic data, on the current backend. */
+export async function benchmark(spec: BenchSpec, base?: tf.LayersModel): Promise<BenchResult> {
+  if (base && spec.kind !== 'forward') throw new ConfigError(`a benchmark of a given base times forward passes only, not ${spec.kind} steps`);
+  const model = base ?? attachHead(buildVgg16({ inputSize: spec.inputSize, init: { seed: 1 } }), { classes: 10, units: 256, dropout: 0.5, seed: 1 });
   const xs = tf.randomUniform([spec.batchSize, spec.inputSize, spec.inputSize, 3], -1, 1, 'float32', 1);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: spec.batchSize }, (_, i) => i % 10), 'int32'), 10).toFloat());
   const optimizer = spec.kind === 'stage1' ? tf.train.rmsprop(1e-3) : tf.train.sgd(1e-3);
@@ -97,6 +104,6 @@ export async function benchmark(spec: BenchSpec): Promise<BenchResult> {
     pending.dispose();
     tf.dispose([xs, ys]);
     optimizer.dispose();
-    model.dispose();
+    if (!base) model.dispose();
   }
 }

@@ -57,7 +57,7 @@ async function expectParity(op: Conv, c: Case): Promise<void> {
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  expect(registerWasmTrainingKernels()).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+  expect(registerWasmTrainingKernels()).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
   expect(registerWasmTrainingKernels()).toEqual([]);
 });
 
@@ -80,4 +80,28 @@ describe('depthwise gradients on wasm', () => {
     { x: [3, 7, 7, 2], filter: [3, 3, 2, 3], stride: 1, pad: 'same' }, // channel multiplier 3
     { x: [2, 6, 6, 5], filter: [5, 5, 5, 1], stride: 1, pad: 'valid' },
   ])(`agree with cpu within ${TOLERANCE} for %j`, (c) => expectParity(depthwise, c));
+});
+
+describe('BatchMatMul on wasm, transposed operands moved first', () => {
+  it.each<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }>([
+    { a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+    { a: [7, 5], b: [7, 3], transposeA: true, transposeB: false }, // a Dense layer's weight gradient
+    { a: [5, 7], b: [3, 7], transposeA: false, transposeB: true }, // its input gradient
+    { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+    { a: [2, 6, 4], b: [2, 3, 6], transposeA: true, transposeB: true }, // batched
+  ])(`agrees with cpu within ${TOLERANCE} and frees what it made, for %j`, async (c) => {
+    const product = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      const rng = new SeededRandom(c.a.length * 101 + c.a[0]! * 7 + c.b[1]!);
+      const [a, b] = [tf.tensor(random(c.a, rng), c.a), tf.tensor(random(c.b, rng), c.b)];
+      const before = tf.engine().backend.numDataIds();
+      const out = tf.matMul(a, b, c.transposeA, c.transposeB);
+      const values = (await out.data()) as Float32Array;
+      expect(tf.engine().backend.numDataIds()).toBe(before + 1);
+      tf.dispose([a, b, out]);
+      return values;
+    };
+    const cpu = await product('cpu');
+    expect(maxRelativeError(await product('wasm'), cpu)).toBeLessThan(TOLERANCE);
+  });
 });
