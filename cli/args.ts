@@ -71,10 +71,10 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
                            be given with it)
   --restart                replace the unfinished run's checkpoint in OUT and start over
   --overwrite              replace the model and report an earlier run left in OUT
-  --checkpoint-every N     also checkpoint every N batches (default: every epoch and every 60 s)
+  --checkpoint-every N     also checkpoint every N batches (default: at epoch ends, at least every 60 s)
   --checkpoint-overhead X  skip an epoch-end checkpoint that would take more than this share of the
-                           time since the last one (e.g. 0.1 when epochs are faster than a checkpoint
-                           write; default 1: every epoch)
+                           time since the last one (default 0.1; 1: every epoch, however long a
+                           checkpoint takes)
   --fault-attempts N       faults (a lost GPU device, a failed kernel, memory running out) a run
                            survives by resuming from its last checkpoint (default 2; 0: stop at the first)
   --smaller-batch-on-oom   on running out of memory, resume with half the batch size (default: stop and
@@ -100,7 +100,7 @@ export interface FinetuneArgs {
   overwrite: boolean;
   /** Batches between checkpoints, besides every epoch and every 60 s (null: those only). */
   checkpointEvery: number | null;
-  /** The largest share of time epoch-end checkpoints may take (null: save at every epoch end). */
+  /** The largest share of time epoch-end checkpoints may take (null: the default, a tenth). */
   checkpointOverhead: number | null;
   recovery: RecoverySettings;
   verbose: boolean;

@@ -303,7 +303,7 @@ export interface CheckpointSettings {
   /** Also every this many batches (default: only at epoch ends, and at least every `everySeconds`). */
   everyBatches?: number | null;
   everySeconds?: number;
-  /** Skip an epoch-end checkpoint that would take more than this share of the time (default 1: never skip). */
+  /** Skip an epoch-end checkpoint that would take more than this share of the time (default 0.1; 1: never skip). */
   maxOverhead?: number;
 }
 

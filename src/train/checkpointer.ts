@@ -11,15 +11,16 @@ export interface CheckpointPolicy {
   everySeconds: number;
   /**
    * At an epoch's end, save unless the last save was so recent that saving again would spend more than
-   * this share of the time on checkpoints (fast epochs, large checkpoints: a stage 2 on a cache).
-   * 1 (the default) saves at every epoch's end.
+   * this share of the time on checkpoints (fast epochs, large checkpoints: a head on a cache, whose
+   * weights and RMSprop slots can be 77 MB and take a second to write). 1 saves at every epoch's end.
    */
   maxOverhead: number;
   /** On a failed save: pause (a tab: the user can free space and resume) or throw (the command line). */
   onFailure: 'pause' | 'throw';
 }
 
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, maxOverhead: 1, onFailure: 'pause' };
+/** Checkpoints take at most a tenth of the training time, and come at least once a minute. */
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, maxOverhead: 0.1, onFailure: 'pause' };
 
 const MB = 1024 * 1024;
 
