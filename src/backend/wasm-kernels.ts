@@ -1,18 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 
 // tfjs-backend-wasm 4.22 cannot train a convolution: it lacks Conv2DBackpropFilter (VGG16's stage 2) and
-// both depthwise gradients (MobileNet-style bases). Each is composed here from kernels wasm runs fast
-// (XNNPACK convolutions, transposes, pads), never from per-element JavaScript loops:
+// both depthwise gradients (MobileNet-style bases), and its Conv2DBackpropInput is a scalar loop on one
+// thread (half of a VGG16 stage-2 step at 64 px). Each is composed here from kernels wasm runs fast and
+// on every thread (XNNPACK convolutions, transposes, pads), never from per-element JavaScript loops:
 // - a filter gradient is a convolution of the input with the output gradient, batch and channel axes
 //   swapped (depthwise: batch folded into channels), the forward stride becoming a dilation;
-// - a depthwise input gradient is a depthwise convolution of the zero-upsampled output gradient with
-//   the filter turned 180 degrees.
+// - an input gradient is a convolution of the zero-upsampled output gradient with the filter turned 180
+//   degrees (and its input and output channels swapped; depthwise: one channel group at a time).
 // Its BatchMatMul is also wrapped: asked to transpose an operand (every Dense layer's gradients are), it
 // runs 7-16x slower than on operands transposed first (below).
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
 type Quad = [number, number, number, number];
+
+/** The parts of tfjs-backend-wasm's BackendWasm that kernels written in JavaScript use (public in its typings). */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
 
 /** Runs wasm kernels by name and frees every intermediate it made, except the one it returns. */
 class Composite {
@@ -42,6 +49,35 @@ class Composite {
     const c = cm / multiplier;
     const grouped = this.reshape(dy, [n, h, w, c, multiplier]);
     return this.reshape(this.run('Slice', { x: grouped }, { begin: [0, 0, 0, 0, m], size: [n, h, w, c, 1] }), [n, h, w, c]);
+  }
+
+  /**
+   * A filter [kh, kw, ...] turned 180 degrees in its two spatial axes: its kh * kw taps in reverse order,
+   * each copied whole (wasm's Reverse and GatherV2 took 70-100 ms on a 3x3x512x512 filter, copying
+   * element by element).
+   */
+  turn(filter: Info): Info {
+    if (filter.dtype !== 'float32') throw new Error(`a convolution's filter is float32, got ${filter.dtype}`);
+    const heap = this.backend as unknown as WasmHeap;
+    const turned = heap.makeOutput(filter.shape as number[], 'float32');
+    this.made.push(turned);
+    const [from, to] = [heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(turned)]; // views made after the allocation, which can move the heap
+    const taps = filter.shape[0]! * filter.shape[1]!;
+    const tap = from.length / taps;
+    for (let t = 0; t < taps; t++) to.set(from.subarray(t * tap, (t + 1) * tap), (taps - 1 - t) * tap);
+    return turned;
+  }
+
+  /** Zero-upsampled by the stride, as a strided forward convolution's input gradient needs: [N, Ho * sh, Wo * sw, C]. */
+  spread(g: Info, sh: number, sw: number): Info {
+    if (sh === 1 && sw === 1) return g;
+    const [n, h, w, c] = g.shape as Quad;
+    // [N, Ho, 1, Wo, 1, C], padded after each row and column.
+    const spread = this.run('PadV2', { x: this.reshape(g, [n, h, 1, w, 1, c]) }, {
+      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+      constantValue: 0,
+    });
+    return this.reshape(spread, [n, h * sh, w * sw, c]);
   }
 
   /** Keeps the leading `size` of a 4-D result (convolutions can run past the rows the forward read). */
@@ -82,6 +118,46 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   return k.finish(k.transpose(k.crop(grad, [ci, kh, kw, co]), [1, 2, 0, 3]));
 }
 
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+type Pads = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * Pads that make a stride-1 convolution of the spread output gradient `g` (Composite.spread) with the
+ * turned filter yield at least the forward's input rows and columns; null where the forward padded more
+ * than its filter spans (no such convolution exists).
+ */
+function inputGradientPads(info: tf.backend_util.Conv2DInfo, g: Info): Pads | null {
+  const spanH = (info.filterHeight - 1) * info.dilationHeight + 1;
+  const spanW = (info.filterWidth - 1) * info.dilationWidth + 1;
+  const top = spanH - 1 - info.padInfo.top;
+  const left = spanW - 1 - info.padInfo.left;
+  if (top < 0 || left < 0) return null;
+  const [, gh, gw] = g.shape as Quad;
+  return [[0, 0], [top, Math.max(0, info.inHeight + spanH - 1 - top - gh)], [left, Math.max(0, info.inWidth + spanW - 1 - left - gw)], [0, 0]];
+}
+
+/** wasm's own Conv2DBackpropInput where the composition does not apply (NCHW, pads wider than the filter). */
+function composedConv2dInput(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs as { dy: Info; filter: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (dataFormat !== 'NHWC') return original(args);
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Quad, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const k = new Composite(backend);
+    const g = k.spread(dy, info.strideHeight, info.strideWidth);
+    const pads = inputGradientPads(info, g);
+    if (!pads) return k.finish(original(args) as Info);
+    // [kh, kw, Ci, Co] turned 180 degrees, its channels swapped: a filter from dy's Co channels to Ci.
+    const turned = k.transpose(k.turn(filter), [0, 1, 3, 2]);
+    const dx = k.run('Conv2D', { x: g, filter: turned }, { strides: [1, 1], dilations: [1, 1], pad: pads, dataFormat: 'NHWC' });
+    return k.finish(k.crop(dx, [info.batchSize, info.inHeight, info.inWidth, info.inChannels]));
+  };
+}
+
 function depthwiseInfo(xShape: Quad, filterShape: Quad, attrs: tf.NamedAttrMap | undefined) {
   const { strides, dilations, pad, dimRoundingMode } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, true);
@@ -119,26 +195,13 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const inputShape = (attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs).inputShape as Quad;
   const info = depthwiseInfo(inputShape, filter.shape as Quad, attrs);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { inHeight, inWidth, outHeight, outWidth, batchSize: n, inChannels: c } = info;
+  const { inHeight, inWidth, batchSize: n, inChannels: c } = info;
   const multiplier = (filter.shape as Quad)[3];
-  const spanH = (kh - 1) * dh + 1;
-  const spanW = (kw - 1) * dw + 1;
-  const padTop = spanH - 1 - info.padInfo.top;
-  const padLeft = spanW - 1 - info.padInfo.left;
   const k = new Composite(backend);
-  const turned = k.run('Reverse', { x: filter }, { dims: [0, 1] });
+  const turned = k.turn(filter);
   let sum: Info | null = null;
   for (let m = 0; m < multiplier; m++) {
-    let g = k.channelGroup(dy, multiplier, m);
-    if (sh > 1 || sw > 1) {
-      // Zero-upsample by the stride: [N, Ho, 1, Wo, 1, C], padded after each row and column.
-      const spread = k.run('PadV2', { x: k.reshape(g, [n, outHeight, 1, outWidth, 1, c]) }, {
-        paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
-        constantValue: 0,
-      });
-      g = k.reshape(spread, [n, outHeight * sh, outWidth * sw, c]);
-    }
-    const [, gh, gw] = g.shape as Quad;
+    const g = k.spread(k.channelGroup(dy, multiplier, m), sh, sw);
     const tap = k.reshape(
       multiplier === 1 ? turned : k.run('Slice', { x: turned }, { begin: [0, 0, 0, m], size: [kh, kw, c, 1] }),
       [kh, kw, c, 1],
@@ -146,7 +209,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
     const dx = k.run('DepthwiseConv2dNative', { x: g, filter: tap }, {
       strides: [1, 1],
       dilations: [dh, dw],
-      pad: [[0, 0], [padTop, Math.max(0, inHeight + spanH - 1 - padTop - gh)], [padLeft, Math.max(0, inWidth + spanW - 1 - padLeft - gw)], [0, 0]],
+      pad: inputGradientPads(info, g) ?? fail(`a depthwise input gradient with pads wider than its ${kh}x${kw} filter is not supported`),
     });
     const exact = k.crop(dx, [n, inHeight, inWidth, c]);
     sum = sum ? k.run('Add', { a: sum, b: exact }) : exact;
@@ -177,18 +240,23 @@ function untransposedMatMul(original: tf.KernelFunc): tf.KernelFunc {
     return k.finish(original({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as Info);
   };
 }
-const wrappedMatMuls = new WeakSet<tf.KernelFunc>();
+const replacements = new WeakSet<tf.KernelFunc>();
 
-/** Puts untransposedMatMul in front of wasm's BatchMatMul, once. */
-function wrapMatMul(): boolean {
-  const config = tf.getKernel('BatchMatMul', 'wasm');
-  if (!config || wrappedMatMuls.has(config.kernelFunc)) return false;
-  const kernelFunc = untransposedMatMul(config.kernelFunc);
-  wrappedMatMuls.add(kernelFunc);
-  tf.unregisterKernel('BatchMatMul', 'wasm');
+/** Puts `wrap(wasm's own kernel)` in the kernel's place, once; false when it is there already or wasm has none. */
+function replaceKernel(kernelName: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): boolean {
+  const config = tf.getKernel(kernelName, 'wasm');
+  if (!config || replacements.has(config.kernelFunc)) return false;
+  const kernelFunc = wrap(config.kernelFunc);
+  replacements.add(kernelFunc);
+  tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({ ...config, kernelFunc }); // its setupFunc has bound the wasm function already; it may run again
   return true;
 }
+
+const REPLACED: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
+  BatchMatMul: untransposedMatMul,
+  Conv2DBackpropInput: composedConv2dInput,
+};
 
 const COMPOSED: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
@@ -198,8 +266,7 @@ const COMPOSED: Record<string, tf.KernelFunc> = {
 
 /** Registers the training kernels wasm lacks or runs slowly; returns those it added (none on a second call). */
 export function registerWasmTrainingKernels(): string[] {
-  const added: string[] = [];
-  if (wrapMatMul()) added.push('BatchMatMul');
+  const added = Object.entries(REPLACED).flatMap(([kernelName, wrap]) => (replaceKernel(kernelName, wrap) ? [kernelName] : []));
   for (const [kernelName, kernelFunc] of Object.entries(COMPOSED)) {
     if (tf.getKernel(kernelName, 'wasm')) continue;
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });

@@ -14,7 +14,7 @@ interface Case {
   x: Shape4;
   filter: Shape4;
   stride: number;
-  pad: 'same' | 'valid';
+  pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 }
 
 function random(shape: number[], rng: SeededRandom): Float32Array {
@@ -57,11 +57,11 @@ async function expectParity(op: Conv, c: Case): Promise<void> {
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  expect(registerWasmTrainingKernels()).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+  expect(registerWasmTrainingKernels()).toEqual(['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
   expect(registerWasmTrainingKernels()).toEqual([]);
 });
 
-describe('Conv2DBackpropFilter on wasm', () => {
+describe('Conv2D gradients on wasm (filter and input)', () => {
   it.each<Case>([
     { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same' }, // VGG16's only kind
     { x: [3, 4, 4, 16], filter: [3, 3, 16, 8], stride: 1, pad: 'same' }, // block5 at 64 px
@@ -69,6 +69,9 @@ describe('Conv2DBackpropFilter on wasm', () => {
     { x: [2, 10, 10, 3], filter: [3, 3, 3, 2], stride: 2, pad: 'valid' },
     { x: [1, 6, 6, 4], filter: [1, 1, 4, 6], stride: 1, pad: 'valid' }, // pointwise
     { x: [2, 11, 9, 3], filter: [5, 3, 3, 4], stride: 3, pad: 'same' },
+    { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 2, pad: 'same' }, // even size, stride 2
+    { x: [1, 7, 7, 2], filter: [1, 1, 2, 3], stride: 2, pad: 'valid' }, // pointwise, stride 2
+    { x: [1, 5, 6, 2], filter: [3, 3, 2, 3], stride: 1, pad: [[0, 0], [3, 1], [0, 4], [0, 0]] }, // pads wider than the filter: wasm's own input gradient
   ])(`agrees with cpu within ${TOLERANCE} for %j`, (c) => expectParity(conv, c));
 });
 
