@@ -101,7 +101,8 @@ test('a full disk keeps the last good checkpoint, pauses and says how much space
   const storedCheckpoint = (): Promise<string> =>
     runner.page.evaluate((id) => window.finetune.api.listProjects().then((ps) => ps.find((p) => p.id === id)!.checkpoint), projectId);
   void runner.page.evaluate(async (id) => {
-    await window.finetune.open({ projectId: id });
+    // A save tried at every epoch end (the default spaces them out when they are slow against the epochs).
+    await window.finetune.open({ projectId: id, checkpoint: { target: { kind: 'indexeddb', projectId: id }, maxOverhead: 1 } });
     await window.finetune.api.runRecipe();
   }, projectId).catch(() => undefined);
   await waitForEvents(runner.page, 'checkpoint', 1, 'saved');
