@@ -125,17 +125,17 @@ function fail(message: string): never {
 type Pads = [[number, number], [number, number], [number, number], [number, number]];
 
 /**
- * Pads that make a stride-1 convolution of the spread output gradient `g` (Composite.spread) with the
- * turned filter yield at least the forward's input rows and columns; null where the forward padded more
- * than its filter spans (no such convolution exists).
+ * Pads that make a stride-1 convolution of the spread output gradient (Composite.spread: outHeight *
+ * strideHeight rows) with the turned filter yield at least the forward's input rows and columns; null
+ * where the forward padded more than its filter spans (no such convolution exists).
  */
-function inputGradientPads(info: tf.backend_util.Conv2DInfo, g: Info): Pads | null {
+function inputGradientPads(info: tf.backend_util.Conv2DInfo): Pads | null {
   const spanH = (info.filterHeight - 1) * info.dilationHeight + 1;
   const spanW = (info.filterWidth - 1) * info.dilationWidth + 1;
   const top = spanH - 1 - info.padInfo.top;
   const left = spanW - 1 - info.padInfo.left;
   if (top < 0 || left < 0) return null;
-  const [, gh, gw] = g.shape as Quad;
+  const [gh, gw] = [info.outHeight * info.strideHeight, info.outWidth * info.strideWidth];
   return [[0, 0], [top, Math.max(0, info.inHeight + spanH - 1 - top - gh)], [left, Math.max(0, info.inWidth + spanW - 1 - left - gw)], [0, 0]];
 }
 
@@ -147,13 +147,12 @@ function composedConv2dInput(original: tf.KernelFunc): tf.KernelFunc {
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     if (dataFormat !== 'NHWC') return original(args);
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Quad, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const pads = inputGradientPads(info);
+    if (!pads) return original(args);
     const k = new Composite(backend);
-    const g = k.spread(dy, info.strideHeight, info.strideWidth);
-    const pads = inputGradientPads(info, g);
-    if (!pads) return k.finish(original(args) as Info);
     // [kh, kw, Ci, Co] turned 180 degrees, its channels swapped: a filter from dy's Co channels to Ci.
     const turned = k.transpose(k.turn(filter), [0, 1, 3, 2]);
-    const dx = k.run('Conv2D', { x: g, filter: turned }, { strides: [1, 1], dilations: [1, 1], pad: pads, dataFormat: 'NHWC' });
+    const dx = k.run('Conv2D', { x: k.spread(dy, info.strideHeight, info.strideWidth), filter: turned }, { strides: [1, 1], dilations: [1, 1], pad: pads, dataFormat: 'NHWC' });
     return k.finish(k.crop(dx, [info.batchSize, info.inHeight, info.inWidth, info.inChannels]));
   };
 }
@@ -197,6 +196,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { inHeight, inWidth, batchSize: n, inChannels: c } = info;
   const multiplier = (filter.shape as Quad)[3];
+  const pads = inputGradientPads(info) ?? fail(`a depthwise input gradient with pads wider than its ${kh}x${kw} filter is not supported`);
   const k = new Composite(backend);
   const turned = k.turn(filter);
   let sum: Info | null = null;
@@ -209,7 +209,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
     const dx = k.run('DepthwiseConv2dNative', { x: g, filter: tap }, {
       strides: [1, 1],
       dilations: [dh, dw],
-      pad: inputGradientPads(info, g) ?? fail(`a depthwise input gradient with pads wider than its ${kh}x${kw} filter is not supported`),
+      pad: pads,
     });
     const exact = k.crop(dx, [n, inHeight, inWidth, c]);
     sum = sum ? k.run('Add', { a: sum, b: exact }) : exact;
