@@ -139,7 +139,7 @@ function inputGradientPads(info: tf.backend_util.Conv2DInfo): Pads | null {
   return [[0, 0], [top, Math.max(0, info.inHeight + spanH - 1 - top - gh)], [left, Math.max(0, info.inWidth + spanW - 1 - left - gw)], [0, 0]];
 }
 
-/** wasm's own Conv2DBackpropInput where the composition does not apply (NCHW, pads wider than the filter). */
+/** Conv2DBackpropInput as a convolution (above), falling back to wasm's own kernel for NCHW and for pads wider than the filter. */
 function composedConv2dInput(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
