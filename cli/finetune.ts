@@ -23,6 +23,7 @@ import { claimOutput, LOCK_FILE } from './output-folder';
 import { escapeControls } from './safe-text';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
 import { APP_DIR, INSTALLED, REPOSITORY_ROOT } from './app-dir';
+import { formatMB } from '../src/units';
 
 /** Exit codes: 1 a failed run, 2 a usage or settings error, 130 cancelled with Ctrl-C. */
 const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
@@ -182,11 +183,11 @@ export async function main(argv: string[]): Promise<number> {
     const report = { createdAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, dataset: datasetDir, ...outcome.result };
     await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await rm(join(outDir, CHECKPOINT_FILE), { force: true }); // the run is complete: nothing left to resume
-    console.log(`[INFO] wrote ${escapeControls(outDir)}: ${[...saved.files, 'report.json'].join(', ')} (${(saved.bytes / 1e6).toFixed(1)} MB)`);
+    console.log(`[INFO] wrote ${escapeControls(outDir)}: ${[...saved.files, 'report.json'].join(', ')} (${formatMB(saved.bytes)})`);
     let failed = false;
     for (const written of await writeExports(outDir, args.exports)) {
       const path = escapeControls(join(outDir, written.file));
-      if ('bytes' in written) console.log(`[INFO] wrote ${path} (${(written.bytes / 1e6).toFixed(1)} MB): ${EXPORT_LABEL[written.format]}`);
+      if ('bytes' in written) console.log(`[INFO] wrote ${path} (${formatMB(written.bytes)}): ${EXPORT_LABEL[written.format]}`);
       else console.error(`error: no ${written.format} export: ${escapeControls(written.error)}; the TF.js model and report beside it are complete`);
       failed ||= !('bytes' in written);
     }

@@ -8,11 +8,11 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { OutputError } from '../src/errors';
 import { EXPORT_FILES } from '../src/export/formats';
 import { CHECKPOINT_FILE } from './server';
+import { formatMB } from '../src/units';
 
 export const LOCK_FILE = '.finetune-trainer.lock';
 /** What a finished run leaves; a run into a folder holding any of them replaces them only with --overwrite. */
 export const MODEL_FILES = [...Object.values(EXPORT_FILES).flat(), 'report.json'];
-const MB = 2 ** 20;
 
 export interface OutputIntent {
   datasetDir: string;
@@ -75,7 +75,7 @@ async function checkContents(outDir: string, intent: OutputIntent): Promise<void
   const has = (name: string): boolean => existsSync(join(outDir, name));
   if (has(CHECKPOINT_FILE) && !intent.resume && !intent.restart) {
     const bytes = (await stat(join(outDir, CHECKPOINT_FILE))).size;
-    throw new OutputError(`${outDir} holds an unfinished run's checkpoint (${(bytes / MB).toFixed(1)} MB): continue it with --resume, or replace it and start over with --restart`);
+    throw new OutputError(`${outDir} holds an unfinished run's checkpoint (${formatMB(bytes)}): continue it with --resume, or replace it and start over with --restart`);
   }
   const models = MODEL_FILES.filter(has);
   if (models.length && !intent.resume && !intent.overwrite) {
@@ -96,7 +96,7 @@ async function checkWritable(outDir: string, intent: OutputIntent): Promise<void
   const space = await statfs(outDir).catch(() => null);
   const free = space ? space.bavail * space.bsize : Infinity;
   if (free < intent.checkpointBytes) {
-    throw new OutputError(`${outDir} has ${(free / MB).toFixed(0)} MB free; a checkpoint of this run needs about ${(intent.checkpointBytes / MB).toFixed(0)} MB: free some space, or give another --model`);
+    throw new OutputError(`${outDir} has ${formatMB(free, 0)} free; a checkpoint of this run needs about ${formatMB(intent.checkpointBytes, 0)}: free some space, or give another --model`);
   }
 }
 

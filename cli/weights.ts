@@ -10,6 +10,7 @@ import { download, type Expected } from '../src/data/download';
 import { WeightsError } from '../src/errors';
 import { KERAS_VGG16_NOTOP, parseWeights } from '../src/model/base-source';
 import { safeJoin, WEIGHTS_ROUTE } from './server';
+import { formatMB } from '../src/units';
 
 export interface LocalWeights {
   /** The `weights` setting the browser gets, relative to the local server ('random' or a /weights/ path). */
@@ -44,7 +45,7 @@ function printProgress(label: string): (loaded: number, total: number | null) =>
   let lastShown = -1;
   return (loaded, total) => {
     const percent = total ? Math.floor((loaded / total) * 100) : -1;
-    const line = `  ${label}: ${(loaded / 1e6).toFixed(1)} MB${total ? ` of ${(total / 1e6).toFixed(1)} MB (${percent}%)` : ''}`;
+    const line = `  ${label}: ${formatMB(loaded)}${total ? ` of ${formatMB(total)} (${percent}%)` : ''}`;
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}${loaded === total ? '\n' : ''}`);
     else if (percent >= lastShown + 10 || loaded === total) {
       lastShown = percent;

@@ -296,7 +296,7 @@ export interface RecoverySettings {
 export type TrainEventListener = (event: TrainEvent) => void | Promise<void>;
 
 /** Where a session keeps its checkpoints. */
-export type CheckpointTarget = { kind: 'indexeddb'; projectId: string; dbName?: string } | { kind: 'http'; url: string };
+export type CheckpointTarget = { kind: 'indexeddb'; projectId: string } | { kind: 'http'; url: string };
 
 export interface CheckpointSettings {
   target: CheckpointTarget;

@@ -1,3 +1,5 @@
+import { codeUnits, fnv1a, FNV_OFFSET } from './fnv1a';
+
 // Seeded, serialisable randomness: every random choice in a run comes from a stream whose whole state
 // is one uint32, so a run can be repeated and (later) resumed exactly.
 
@@ -43,10 +45,7 @@ export class SeededRandom {
 
 /** Independent streams from one run seed: hash (seed, name) so adding a stream never shifts another. */
 export function deriveSeed(seed: number, stream: string): number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < stream.length; i++) {
-    h = Math.imul(h ^ stream.charCodeAt(i), 0x01000193);
-  }
+  let h = fnv1a(codeUnits(stream), FNV_OFFSET ^ (seed >>> 0));
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;

@@ -1,6 +1,7 @@
 // The demo page: the element, the bundled sample one click away, every stored project and cached base.
 import { registerSW } from 'virtual:pwa-register';
 import './finetune-trainer';
+import { formatMB } from '../src/units';
 
 registerSW({ immediate: true });
 
@@ -52,11 +53,11 @@ async function refresh(): Promise<void> {
   );
   fill(
     document.querySelector<HTMLUListElement>('#bases')!,
-    bases.map((b) => item(`${b.key} (${(b.bytes / 1e6).toFixed(1)} MB)`, [['Delete', () => void api().deleteBase(b.key).then(refresh)]])),
+    bases.map((b) => item(`${b.key} (${formatMB(b.bytes)})`, [['Delete', () => void api().deleteBase(b.key).then(refresh)]])),
     'None yet.',
   );
   document.querySelector('#storage')!.textContent = storage
-    ? `This site stores ${(storage.usage / 1e6).toFixed(1)} MB of the ${(storage.quota / 1e9).toFixed(1)} GB it may use.`
+    ? `This site stores ${formatMB(storage.usage)} of the ${formatMB(storage.quota)} it may use.`
     : '';
 }
 

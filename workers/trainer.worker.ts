@@ -11,7 +11,7 @@ import { planWasmThreads } from '../src/backend/wasm-threads';
 import { keepPthreadSourceIntact } from '../src/backend/wasm-pthread-source';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
-import { sha256Of } from '../src/data/download';
+import { sha256Of } from '../src/data/sha256';
 import type { ExportFormat } from '../src/export/formats';
 import { convertExport, type ExportedFile } from '../src/export/in-worker';
 import { cachePickedWeights, loadBase, modelLayers } from '../src/model/base';
@@ -25,7 +25,7 @@ import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } fro
 import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
 import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
 import type { TrainingSession } from '../src/train/session';
-import { throttleProgress } from '../src/train/throttle';
+import { progressGate, throttleProgress } from '../src/train/throttle';
 import { planRun, type RunPlan } from '../src/train/plan-run';
 import { drillListener, type FaultDrill } from '../src/train/fault-drill';
 import { trainRecovering, type RecoverableRun } from '../src/train/recovering-run';
@@ -98,18 +98,26 @@ async function closeSession(): Promise<void> {
   opened = null;
   openedWith = null;
   await closing?.close();
-  (listener as Partial<Comlink.Remote<TrainEventListener>> | null)?.[Comlink.releaseProxy]?.();
+  releaseRemote(listener);
   listener = null;
 }
 
-async function importInto(projectId: string, files: ImportFile[], onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
-  let last = 0;
-  return importFiles(await db(), projectId, files, (done, total) => {
-    if (done === total || Date.now() - last > 250) {
-      last = Date.now();
-      void onProgress?.(done, total);
-    }
-  });
+/** Frees the page's side of a callback it sent (a `Comlink.proxy`), once the worker is done calling it. */
+function releaseRemote(callback: unknown): void {
+  (callback as Partial<Comlink.Remote<unknown>> | null | undefined)?.[Comlink.releaseProxy]?.();
+}
+
+/** Imports the files `listed` gives, telling `onProgress` a few times a second and at the end; then lets it go. */
+async function importInto(projectId: string, listed: Promise<ImportFile[]>, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+  const due = progressGate();
+  try {
+    const files = await listed;
+    return await importFiles(await db(), projectId, files, (done, total) => {
+      if (done === total || due()) void onProgress?.(done, total);
+    });
+  } finally {
+    releaseRemote(onProgress);
+  }
 }
 
 const api = {
@@ -126,7 +134,7 @@ const api = {
     await closeSession();
     listener = onEvent;
     const throttled = throttleProgress(deliver);
-    const drill = drillListener(drills, (d) => deliver({ type: 'info', message: `fault drill: ${d.kind} after batch ${d.afterBatches}` }));
+    const drill = drillListener(drills, (d) => deliver({ type: 'info', message: `fault drill: ${d.kind} at batch event ${d.afterBatches}` }));
     drills = [];
     const emit: TrainEventListener = (event) => (drill(event), throttled(event));
     openedWith = { input, emit };
@@ -187,13 +195,13 @@ const api = {
   },
   /** Files from a picker or a drop (`path` keeps their folders), stored once each by content hash. */
   importFiles(projectId: string, files: ImportFile[], onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
-    return importInto(projectId, files, onProgress);
+    return importInto(projectId, Promise.resolve(files), onProgress);
   },
-  async importZip(projectId: string, zip: File, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
-    return importInto(projectId, await filesOfZip(zip, zip.name), onProgress);
+  importZip(projectId: string, zip: File, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return importInto(projectId, filesOfZip(zip, zip.name), onProgress);
   },
-  async importDirectory(projectId: string, dir: FileSystemDirectoryHandle, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
-    return importInto(projectId, await filesOfDirectory(dir), onProgress);
+  importDirectory(projectId: string, dir: FileSystemDirectoryHandle, onProgress?: (done: number, total: number) => void): Promise<ImportResult> {
+    return importInto(projectId, filesOfDirectory(dir), onProgress);
   },
   /**
    * Picked weights (one Keras .h5, or model.json and its shards): checked to load, then cached; returns

@@ -1,5 +1,6 @@
 import { createMD5, createSHA256 } from 'hash-wasm';
 import { WeightsError } from '../errors';
+import { formatMB } from '../units';
 
 /** What a download must match, when known (Keras publishes an MD5 per weights file). */
 export interface Expected {
@@ -14,10 +15,8 @@ export interface Downloaded {
   sha256: string;
 }
 
-const MB = 1024 * 1024;
 /** A download that gets no byte (nor its headers) for this long is given up, with a message saying so. */
 export const DOWNLOAD_STALL_MS = 30_000;
-const size = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
 /**
  * Fetches `url` with progress (bytes so far, and the total when the server says it), then checks the
@@ -83,9 +82,9 @@ async function fetchAll(url: string, signal: AbortSignal, hooks: FetchHooks): Pr
       onProgress?.(loaded, total);
     }
   } catch (error) {
-    if (hooks.cancelled()) throw new WeightsError(`the download of ${url} was cancelled after ${size(loaded)}`);
-    if (signal.aborted) throw new WeightsError(`${hooks.quiet}; ${size(loaded)} had arrived`);
-    throw new WeightsError(`the download of ${url} broke off after ${size(loaded)}${total ? ` of ${size(total)}` : ''}: ${(error as Error).message}`);
+    if (hooks.cancelled()) throw new WeightsError(`the download of ${url} was cancelled after ${formatMB(loaded)}`);
+    if (signal.aborted) throw new WeightsError(`${hooks.quiet}; ${formatMB(loaded)} had arrived`);
+    throw new WeightsError(`the download of ${url} broke off after ${formatMB(loaded)}${total ? ` of ${formatMB(total)}` : ''}: ${(error as Error).message}`);
   }
   if (Number.isFinite(header) && header > 0 && loaded !== header) {
     throw new WeightsError(`the download of ${url} is incomplete: ${loaded} of ${header} bytes`);
@@ -98,11 +97,4 @@ async function fetchAll(url: string, signal: AbortSignal, hooks: FetchHooks): Pr
     throw new WeightsError(`${url} has MD5 ${digest}, expected ${expected.md5}: not the file it should be, or corrupt`);
   }
   return { blob: new Blob(chunks as BlobPart[]), bytes: loaded, sha256: sha256.digest() };
-}
-
-/** SHA-256 of a blob the user picked, as the cache keys it. */
-export async function sha256Of(blob: Blob): Promise<string> {
-  const hasher = await createSHA256();
-  hasher.update(new Uint8Array(await blob.arrayBuffer()));
-  return hasher.digest();
 }

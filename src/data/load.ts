@@ -2,6 +2,7 @@ import { DatasetError } from '../errors';
 import type { DatasetItem, DatasetSource, SkippedFile } from '../protocol';
 import { decodeImage, ImageDecodeError, MAX_IMAGE_MEGAPIXELS, type RgbPixels } from './decode';
 import { requireImagesInEveryClass } from './listing';
+import { MB } from '../units';
 
 /** Where a dataset's decoded images come from when a batch needs them. */
 export interface PixelStore {
@@ -123,7 +124,7 @@ export async function loadPixels(
 /** How the log describes where the decoded images live. */
 export function describePixels(data: PixelDataset, budgetMB: number, prefetch: number): string {
   const shape = `${data.paths.length} images at ${data.size}x${data.size}`;
-  const mb = (data.paths.length * data.size * data.size * 3) / 2 ** 20;
+  const mb = (data.paths.length * data.size * data.size * 3) / MB;
   return data.pixels.kind === 'memory'
     ? `pixels: ${shape} kept in memory, ${mb.toFixed(1)} MB`
     : `pixels: ${shape} would take ${mb.toFixed(0)} MB (budget ${budgetMB} MB): decoded from their files batch by batch, ${prefetch} batches ahead`;

@@ -10,6 +10,7 @@ import { headKindsFor } from './head';
 import { inspectLayers } from './layers';
 import { lastBlockStart } from './last-block';
 import { buildVgg16 } from './vgg16';
+import { formatMB } from '../units';
 
 export interface BaseContext {
   seed: number;
@@ -40,7 +41,6 @@ export interface LoadedBase {
 /** VGG16 as the recipe has it: its flatten head, block5 trained in stage 2. */
 export const VGG16_DEFAULTS = { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] } satisfies Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy' | 'heads'>;
 
-const MB = 1024 * 1024;
 const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
 
 function preprocessingFor(ctx: BaseContext, belongs: Preprocessing): Preprocessing {
@@ -52,7 +52,7 @@ async function fetchOrCached(url: string, ctx: Pick<BaseContext, 'db' | 'emit' |
   const db = ctx.db ? await ctx.db() : null;
   const record = db ? await getCachedBase(db, url) : undefined;
   if (record) {
-    ctx.emit({ type: 'info', message: `using the cached copy of ${url} (${(record.bytes / MB).toFixed(1)} MB): no download` });
+    ctx.emit({ type: 'info', message: `using the cached copy of ${url} (${formatMB(record.bytes)}): no download` });
     return { record };
   }
   ctx.emit({ type: 'info', message: `downloading ${url}...` });
@@ -70,7 +70,7 @@ async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseConte
   }
   return {
     model,
-    label: `VGG16 with Keras weights from ${key} (${(blob.size / MB).toFixed(1)} MB, sha256 ${sha256.slice(0, 12)})`,
+    label: `VGG16 with Keras weights from ${key} (${formatMB(blob.size)}, sha256 ${sha256.slice(0, 12)})`,
     preprocessing: preprocessingFor(ctx, 'caffe'),
     inputSize: ctx.inputSize,
     identity: `sha256:${sha256}`,

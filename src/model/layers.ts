@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { fnv1a, FNV_OFFSET } from '../fnv1a';
 import type { LayerFingerprint, LayerInfo } from '../protocol';
 
 /** Resolves a layer index or name to an index, with a message that lists what exists. */
@@ -46,16 +47,11 @@ export function inspectLayers(model: tf.LayersModel): LayerInfo[] {
   }));
 }
 
-function fnv1a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
-}
-
 /** A hash of each layer's weights, to tell bit for bit which layers training changed. */
 export async function fingerprintLayers(model: tf.LayersModel): Promise<LayerFingerprint[]> {
   const out: LayerFingerprint[] = [];
   for (const [index, layer] of model.layers.entries()) {
-    let h = 0x811c9dc5;
+    let h = FNV_OFFSET;
     for (const w of layer.getWeights()) {
       const values = (await w.data()) as Float32Array;
       h = fnv1a(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), h);

@@ -1,5 +1,6 @@
 import { unzip } from 'fflate';
 import { classifyPath } from '../data/listing';
+import { sha256Of } from '../data/sha256';
 import { DatasetError } from '../errors';
 import type { SkippedFile } from '../protocol';
 import { getProject } from './projects';
@@ -17,11 +18,6 @@ export interface ImportResult {
   skipped: SkippedFile[];
   classes: string[];
   imageCount: number;
-}
-
-async function sha256(blob: Blob): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -58,7 +54,7 @@ export async function importFiles(
     if ('reason' in entry) {
       skipped.push({ path: entry.path, reason: entry.reason });
     } else {
-      const hash = await sha256(file.blob);
+      const hash = await sha256Of(file.blob);
       const key = `${projectId}/${hash}`;
       if (seen.has(key) || (await db.getKey('images', key)) !== undefined) {
         duplicates++;

@@ -8,7 +8,8 @@ import type { SkippedFile, StageResult, TrainConfig } from '../protocol';
 export const DB_NAME = 'finetune-trainer';
 export const DB_VERSION = 1;
 
-export type ProjectStatus = 'new' | 'training' | 'paused' | 'stopped' | 'failed' | 'done';
+/** How its last run ended ('training' while one runs); a pause is not stored: a paused run is still training. */
+export type ProjectStatus = 'new' | 'training' | 'stopped' | 'failed' | 'done';
 
 export interface ProjectRecord {
   id: string;

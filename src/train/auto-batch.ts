@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, TrainEventListener } from '../protocol';
-import { formatMB } from './log-format';
+import { formatMB, MB } from '../units';
 
 // batchSize 'auto': the largest batch whose training step fits a memory budget, from the peak memory of
 // two measured steps (1 and 2 images) through the whole model from stage 2's first layer. Browsers do not
@@ -50,7 +50,7 @@ export async function chooseBatchSize(model: tf.LayersModel, from: number, train
   const two = await stepPeak(model, from, 2);
   const perImageBytes = Math.max(1, two - one);
   const fixedBytes = Math.max(0, one - perImageBytes);
-  const budgetBytes = STEP_BUDGET_MB[backend] * 2 ** 20;
+  const budgetBytes = STEP_BUDGET_MB[backend] * MB;
   const max = Math.max(1, Math.min(AUTO_BATCH_MAX, trainSize));
   return { batchSize: largestFitting(fixedBytes, perImageBytes, budgetBytes, max), fixedBytes, perImageBytes, budgetBytes };
 }

@@ -3,6 +3,7 @@ import type { TrainEventListener } from '../protocol';
 import { checkpointBytes, type Checkpoint, type CheckpointSink } from './checkpoint';
 import type { RunControl } from './control';
 import type { StagePosition } from './stage';
+import { formatMB } from '../units';
 
 export interface CheckpointPolicy {
   /** Also every this many batches (null: only at epoch ends and by time). */
@@ -22,12 +23,11 @@ export interface CheckpointPolicy {
 /** Checkpoints take at most a tenth of the training time, and come at least once a minute. */
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyBatches: null, everySeconds: 60, maxOverhead: 0.1, onFailure: 'pause' };
 
-const MB = 1024 * 1024;
 
 async function storageNote(): Promise<string> {
   const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => null);
   if (!estimate?.quota) return '';
-  return `; this site uses ${((estimate.usage ?? 0) / MB).toFixed(1)} MB of its ${(estimate.quota / MB).toFixed(1)} MB quota`;
+  return `; this site uses ${formatMB(estimate.usage ?? 0)} of its ${formatMB(estimate.quota)} quota`;
 }
 
 /** Decides when to save (epoch ends, every N batches, at least every T seconds), saves, and reports. */
@@ -90,7 +90,7 @@ export class Checkpointer {
     const kept = this.lastGood ? `the last good checkpoint (${this.lastGood}) is kept` : 'no earlier checkpoint exists';
     const cause =
       error.name === 'QuotaExceededError'
-        ? `storage is full: it needs about ${(bytes / MB).toFixed(1)} MB more${await storageNote()}`
+        ? `storage is full: it needs about ${formatMB(bytes)} more${await storageNote()}`
         : `${error.name}: ${error.message}`;
     const message = `checkpoint not saved to ${this.sink.label} (${cause}); ${kept}`;
     if (this.policy.onFailure === 'throw') throw new OutputError(message);

@@ -8,7 +8,11 @@ import type { FaultKind, TrainEvent, TrainEventListener } from '../protocol';
 
 export interface FaultDrill {
   kind: FaultKind;
-  /** Fires after this many training batches of the run have finished. */
+  /**
+   * Fires at the run's this-many-th batch event. A batch event is sent each time the loop reads its steps'
+   * metrics (a few times a second, every 16 steps at most, and at each epoch's end), so on a fast run it
+   * can stand for several training steps: a count of events, not of steps.
+   */
   afterBatches: number;
 }
 
@@ -45,14 +49,14 @@ function fire(kind: FaultKind): void {
   else failNextKernel(KERNEL_ERRORS[kind]);
 }
 
-/** A listener that counts batches and fires each drill once, at its batch. */
+/** A listener that counts batch events and fires each drill once, at its event. */
 export function drillListener(drills: FaultDrill[], onFired: (drill: FaultDrill) => void): TrainEventListener {
-  let batches = 0;
+  let events = 0;
   const pending = [...drills];
   return (event: TrainEvent) => {
     if (event.type !== 'batch') return;
-    batches++;
-    for (const drill of pending.filter((d) => d.afterBatches === batches)) {
+    events++;
+    for (const drill of pending.filter((d) => d.afterBatches === events)) {
       pending.splice(pending.indexOf(drill), 1);
       fire(drill.kind);
       onFired(drill);

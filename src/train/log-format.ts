@@ -2,6 +2,7 @@ import type { EpochMetrics, RateSearch, SearchTrial, StageResult, TrainEvent } f
 import { formatConfusion, formatReport } from './metrics';
 import { MAX_RESTARTS } from './divergence';
 import { formatRate } from './rate-search';
+import { formatMB } from '../units';
 
 /** How often the recipe logs decoding progress. */
 export const PROCESSED_EVERY = 500;
@@ -12,9 +13,6 @@ export function formatEpoch(m: EpochMetrics): string {
   if (m.valLoss !== null && m.valAcc !== null) parts.push(`val_loss: ${m.valLoss.toFixed(4)}`, `val_acc: ${m.valAcc.toFixed(4)}`);
   return parts.join(' - ');
 }
-
-/** Bytes as MiB with one decimal, e.g. `57.6 MB`. */
-export const formatMB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** Memory at an epoch's end, as the log and the UI show it. */
 export function memoryText(m: Pick<EpochMetrics, 'numTensors' | 'tensorBytes' | 'dataBytes'>): string {
@@ -67,10 +65,10 @@ export function formatEvent(event: TrainEvent): string[] {
     case 'cache':
       return [
         `[INFO] stage ${event.stage}: cached ${event.layer} (${event.shape}) for ${event.images} x ${event.views} view${event.views === 1 ? '' : 's'}` +
-          ` and the held-out images, ${(event.bytes / 1e6).toFixed(1)} MB in ${event.seconds.toFixed(1)}s, kept ${event.where === 'gpu' ? 'on the GPU' : 'in memory'}`,
+          ` and the held-out images, ${formatMB(event.bytes)} in ${event.seconds.toFixed(1)}s, kept ${event.where === 'gpu' ? 'on the GPU' : 'in memory'}`,
       ];
     case 'download':
-      return event.loaded === event.total ? [`[INFO] downloaded ${event.url} (${(event.loaded / 1e6).toFixed(1)} MB)`] : [];
+      return event.loaded === event.total ? [`[INFO] downloaded ${event.url} (${formatMB(event.loaded)})`] : [];
     case 'skipped':
       return [`[WARN] skipped ${event.file.path}: ${event.file.reason}`];
     case 'dataset':
@@ -100,7 +98,7 @@ export function formatEvent(event: TrainEvent): string[] {
       );
     case 'checkpoint':
       if (event.state === 'writing') return [];
-      return [`[INFO] checkpoint: ${event.where} (${(event.bytes / 1e6).toFixed(1)} MB, ${Math.round(event.ms)} ms, ${event.sink})`];
+      return [`[INFO] checkpoint: ${event.where} (${formatMB(event.bytes)}, ${Math.round(event.ms)} ms, ${event.sink})`];
     case 'resumed':
       return [`[INFO] resuming from ${event.from}: ${event.where}`];
     case 'fault':

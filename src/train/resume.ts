@@ -1,5 +1,6 @@
 import { RECIPE_DEFAULTS, validateConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
+import { codeUnits, fnv1a } from '../fnv1a';
 import type { PixelDataset } from '../data/load';
 import type { StageResult, StageSettings, TrainConfig } from '../protocol';
 import type * as tf from '@tensorflow/tfjs';
@@ -16,10 +17,8 @@ import { rebatched } from './recovery';
 
 /** The decoded dataset's identity: the same images, in the same classes, in the same order. */
 export function datasetKey(data: PixelDataset): string {
-  let h = 0x811c9dc5;
   const text = JSON.stringify([data.size, data.classes, data.paths, Array.from(data.labels)]);
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return `${data.paths.length}:${(h >>> 0).toString(16)}`;
+  return `${data.paths.length}:${fnv1a(codeUnits(text)).toString(16)}`;
 }
 
 /**

@@ -38,6 +38,7 @@ import { datasetKey, describeCursor, restoreCheckpoint, resumedConfig, resumedSt
 import { runStage, type StageContext, type StagePosition } from './stage';
 import { snapshotRun } from './snapshot';
 import { PREFETCH_BATCHES } from './stage-feed';
+import { MB } from '../units';
 
 export interface SessionInput {
   config: TrainConfigInput;
@@ -136,7 +137,7 @@ export class TrainingSession {
         emit({ type: 'skipped', file });
       },
     };
-    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * 2 ** 20, config.maxImageMegapixels).catch((error: unknown) => {
+    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * MB, config.maxImageMegapixels).catch((error: unknown) => {
       base.model.dispose();
       throw error;
     });

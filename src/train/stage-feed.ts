@@ -3,6 +3,7 @@ import { deviceBufferLimit } from '../backend/gpu-device';
 import { batchOfPixels, makeBatch, type Batch } from '../data/batches';
 import { buildCache, cachedBatch, cutShape, disposeCache, frozenSplit, moveToDevice, suffixModel, throughFrozen, viewsWithin, type FrozenCache } from './frozen-cache';
 import type { StageContext } from './stage';
+import { MB } from '../units';
 
 /** Training batches read ahead of the one that trains: a bounded queue, so memory stays flat. */
 export const PREFETCH_BATCHES = 2;
@@ -116,7 +117,7 @@ async function frozenCacheFor(ctx: StageContext, stage: 1 | 2, from: number): Pr
   if (!suffix) return tell(`the layers above ${cut.name} are not a simple chain`);
   const bytesPerImage = 4 * cutShape(model, from).reduce((a, b) => a * b, 1);
   const wanted = config.augment ? config.cache.views : 0;
-  const views = viewsWithin(bytesPerImage, split.train.length, split.validation.length + split.test.length, wanted, config.cache.budgetMB * 2 ** 20);
+  const views = viewsWithin(bytesPerImage, split.train.length, split.validation.length + split.test.length, wanted, config.cache.budgetMB * MB);
   if (views === null) {
     suffix.dispose();
     return tell(`even ${wanted ? 2 : 1} view(s) of ${cut.name} per image exceed the ${config.cache.budgetMB} MB budget`);

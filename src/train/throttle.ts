@@ -15,13 +15,19 @@ function isMilestone(event: TrainEvent): boolean {
  * a few times a second; the last of each run and the recipe's log milestones always pass.
  */
 export function throttleProgress(listener: TrainEventListener, intervalMs = PROGRESS_INTERVAL_MS, now = () => Date.now()): TrainEventListener {
-  let last = -Infinity;
+  const due = progressGate(intervalMs, now);
   return (event) => {
-    if (!isMilestone(event)) {
-      const t = now();
-      if (t - last < intervalMs) return;
-      last = t;
-    }
-    listener(event);
+    if (isMilestone(event) || due()) listener(event);
+  };
+}
+
+/** True at most once every `intervalMs` (the first call included): how any progress is thinned to a few updates a second. */
+export function progressGate(intervalMs = PROGRESS_INTERVAL_MS, now = () => Date.now()): () => boolean {
+  let last = -Infinity;
+  return () => {
+    const t = now();
+    if (t - last < intervalMs) return false;
+    last = t;
+    return true;
   };
 }

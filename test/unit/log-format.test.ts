@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EpochMetrics, TrainEvent } from '../../src/protocol';
 import { formatEpoch, formatEvent } from '../../src/train/log-format';
-import { throttleProgress } from '../../src/train/throttle';
+import { progressGate, throttleProgress } from '../../src/train/throttle';
 
 const metrics: EpochMetrics = {
   stage: 1, epoch: 10, epochs: 25, seconds: 10.2, loss: 1.13181, acc: 0.62449, valLoss: 0.51321, valAcc: 0.84412, numTensors: 80, tensorBytes: 0, dataBytes: 0,
@@ -61,5 +61,13 @@ describe('throttleProgress', () => {
     const steps = seen.filter((e) => e.type === 'batch').map((e) => (e.type === 'batch' ? e.step : 0));
     expect(steps).toEqual([1, 4, 7, 10]);
     expect(seen.at(-1)?.type).toBe('epoch');
+  });
+
+  it('opens its gate at most once an interval, the first call included', () => {
+    let clock = 1000;
+    const due = progressGate(250, () => clock);
+    const open: number[] = [];
+    for (let i = 0; i < 8; i++, clock += 100) if (due()) open.push(clock);
+    expect(open).toEqual([1000, 1300, 1600]);
   });
 });

@@ -69,7 +69,7 @@ describe('the command line progress', () => {
     const verbose = printer(false, true);
     verbose.print(checkpoint);
     verbose.print({ type: 'backend', choice: webgpu });
-    expect(verbose.lines[0]).toBe('[INFO] checkpoint: stage 1, epoch 2, batch 0 (59.0 MB, 410 ms, the output folder)');
+    expect(verbose.lines[0]).toBe('[INFO] checkpoint: stage 1, epoch 2, batch 0 (56.3 MB, 410 ms, the output folder)');
     expect(verbose.lines[1]).toContain('SwiftShader driver), far slower than wasm');
   });
 

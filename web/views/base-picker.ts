@@ -7,7 +7,7 @@ export type BaseChoice = 'random' | 'imagenet' | 'keras-h5' | 'tfjs';
 
 const CHOICES: { value: BaseChoice; label: string }[] = [
   { value: 'random', label: 'VGG16, untrained (random weights)' },
-  { value: 'imagenet', label: "VGG16, pretrained on ImageNet (Keras' weights, 58.9 MB, downloaded once)" },
+  { value: 'imagenet', label: "VGG16, pretrained on ImageNet (Keras' weights, 56.1 MB, downloaded once)" },
   { value: 'keras-h5', label: 'VGG16 with weights from a Keras .h5 file' },
   { value: 'tfjs', label: 'A TF.js layers model, cut at a layer' },
 ];

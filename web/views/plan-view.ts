@@ -2,6 +2,7 @@ import { html, type TemplateResult } from 'lit';
 import { RUN_PRESETS, type RunPresetName } from '../../src/config';
 import type { RunPlan } from '../../src/train/plan-run';
 import { durationText } from '../run-progress';
+import { formatMB } from '../../src/units';
 
 export type PresetChoice = RunPresetName | 'custom';
 
@@ -27,7 +28,7 @@ const presetText = (name: RunPresetName): string => {
 function estimateText(plan: RunPlan, startingOver: boolean): TemplateResult {
   const { estimate: e, backend, base } = plan;
   const stage = (n: 1 | 2): string => (plan.shape.stages[n].epochs ? `stage ${n} ${durationText(e.stages[n].total)}` : `no stage ${n}`);
-  const download = base.download ? `, plus downloading ${(base.download / 1e6).toFixed(1)} MB of weights` : '';
+  const download = base.download ? `, plus downloading ${formatMB(base.download)} of weights` : '';
   const total = `${startingOver ? 'Starting over takes about' : 'About'} ${durationText(e.total)}`;
   const parts = `preparing ${durationText(e.prepare)}, ${stage(1)}, ${stage(2)}${download}`;
   const how = `Measured here by a ${durationText(plan.probeSeconds)} probe on ${plan.shape.train} training, ${plan.shape.validation} validation and ${plan.shape.test} test images; every epoch counted, so a stage that stops early ends sooner.`;

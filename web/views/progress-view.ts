@@ -3,6 +3,7 @@ import type { BackendChoice, EpochMetrics } from '../../src/protocol';
 import { cachePassesText, memoryText } from '../../src/train/log-format';
 import { durationText, type RunProgress } from '../run-progress';
 import type { RunStatus } from '../training-controller';
+import { formatMB } from '../../src/units';
 
 export interface ProgressViewProps {
   status: RunStatus;
@@ -49,7 +50,7 @@ export function progressView(p: ProgressViewProps): TemplateResult {
       ${g.decode && p.status === 'preparing' ? bar('Images decoded', g.decode.done, g.decode.total, `${g.decode.done} / ${g.decode.total}`) : ''}
       ${g.cache ? bar('Caching', g.cache.done, g.cache.total, `frozen layers: ${cachePassesText(g.cache)}`) : ''}
       ${g.download && g.download.loaded !== g.download.total
-        ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, `${(g.download.loaded / 1e6).toFixed(1)} MB`)
+        ? bar('Weights downloaded', g.download.loaded, g.download.total ?? g.download.loaded, formatMB(g.download.loaded))
         : ''}
       ${g.stage
         ? html`${bar('Stage', g.stagesDone, 2, `${g.stage} of 2`)} ${bar('Epoch', g.epoch, g.epochs, `${g.epoch} of ${g.epochs}`)}
