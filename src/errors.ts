@@ -45,4 +45,8 @@ export class StorageError extends FinetuneError {}
 /** The trainer's worker could not load or threw while starting: nothing trains until the page serves it. */
 export class WorkerError extends FinetuneError {}
 
-export const ERROR_NAMES = ['DatasetError', 'ConfigError', 'BackendError', 'WeightsError', 'CancelledError', 'ProjectBusyError', 'OutOfMemoryError', 'DivergenceError', 'OutputError', 'StorageError', 'WorkerError'] as const;
+/** Every error of the run itself: what the user, the data or the storage did. None is a device fault to retry. */
+export const ERROR_CLASSES = [DatasetError, ConfigError, BackendError, WeightsError, CancelledError, ProjectBusyError, OutOfMemoryError, DivergenceError, OutputError, StorageError, WorkerError] as const;
+
+/** Their names, as errors cross the worker boundary (only {name, message} survive it). */
+export const ERROR_NAMES: readonly string[] = ERROR_CLASSES.map((c) => c.name);

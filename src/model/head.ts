@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
 import type { HeadKind } from '../protocol';
 import { deriveSeed } from '../rng';
 import { StreamDropout } from './stream-dropout';
@@ -43,7 +44,7 @@ export function attachHead(base: tf.LayersModel, options: HeadOptions): tf.Layer
   const init = (layer: string): Initializer => tf.initializers.glorotUniform({ seed: deriveSeed(options.seed, `init/${layer}`) });
   let x = base.outputs[0] as tf.SymbolicTensor;
   if (options.kind === 'gap') {
-    if (x.rank !== 4) throw new Error(`a gap head needs a feature map; the base ends in shape [${x.shape.join(', ')}]`);
+    if (x.rank !== 4) throw new ConfigError(`a gap head needs a feature map; the base ends in shape [${x.shape.join(', ')}]`);
     x = tf.layers.globalAveragePooling2d({ name: name('head_pool') }).apply(x) as tf.SymbolicTensor;
   } else {
     // A base that ends pooled ([batch, features]) is flat already; tf.layers.flatten wants 3 dimensions or more.

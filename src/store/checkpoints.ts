@@ -1,4 +1,5 @@
-import type { Checkpoint, CheckpointSink } from '../train/checkpoint';
+import type { Checkpoint, CheckpointSink } from '../checkpoint/format';
+import { upgradeCheckpoint } from '../checkpoint/upgrade';
 import type { FinetuneStore } from './schema';
 import { readRetrying } from './transient-read';
 
@@ -13,7 +14,7 @@ export function indexedDbCheckpoints(db: FinetuneStore, projectId: string, runId
       const record = await readRetrying(`the checkpoint of project ${projectId}`, () => db.get('checkpoints', projectId));
       if (!record) return null;
       const { projectId: _, ...checkpoint } = record;
-      return checkpoint;
+      return upgradeCheckpoint(checkpoint);
     },
     async save(checkpoint: Checkpoint) {
       const tx = db.transaction(['checkpoints', 'projects', 'runs'], 'readwrite');

@@ -1,5 +1,7 @@
 import { OutputError } from '../errors';
-import { packCheckpoint, unpackCheckpoint, type CheckpointSink } from '../train/checkpoint';
+import { packCheckpoint, unpackCheckpoint } from '../checkpoint/pack';
+import type { CheckpointSink } from '../checkpoint/format';
+import { upgradeCheckpoint } from '../checkpoint/upgrade';
 
 /** Checkpoints kept by the command line's local server, which writes them to disk atomically. */
 export function httpCheckpoints(url: string): CheckpointSink {
@@ -9,7 +11,7 @@ export function httpCheckpoints(url: string): CheckpointSink {
       const response = await fetch(url);
       if (response.status === 404) return null;
       if (!response.ok) throw new OutputError(`reading the checkpoint from the output folder failed: HTTP ${response.status} ${await response.text()}`);
-      return unpackCheckpoint(await response.arrayBuffer());
+      return upgradeCheckpoint(unpackCheckpoint(await response.arrayBuffer()));
     },
     async save(checkpoint) {
       // A Blob body streams from the blob store; Chromium uploads an ArrayBuffer body about 6x slower.

@@ -1,6 +1,7 @@
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
 import type { DatasetSource, EpochMetrics, StageResult } from '../protocol';
+import { upgradeCheckpoint } from '../checkpoint/upgrade';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
 import { readRetrying } from './transient-read';
 
@@ -20,7 +21,8 @@ export interface TrainedSoFar {
 export async function trainedSoFar(db: FinetuneStore, id: string): Promise<TrainedSoFar | null> {
   const c = await readRetrying('the checkpoint', () => db.get('checkpoints', id));
   if (!c || c.cursor.done) return null;
-  return { stages: c.stages, history: [...c.stages.flatMap((s) => s.history), ...c.history] };
+  const { stages, history } = upgradeCheckpoint(c);
+  return { stages, history: [...stages.flatMap((s) => s.history), ...history] };
 }
 
 /**

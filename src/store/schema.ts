@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Checkpoint } from '../train/checkpoint';
+import type { StoredCheckpoint } from '../checkpoint/upgrade';
 import type { SkippedFile, StageResult, TrainConfig } from '../protocol';
 
 // The single truth of what is stored. Datasets, checkpoints and run history live here so that a reload,
@@ -40,7 +40,8 @@ export interface ImageRecord {
   addedAt: number;
 }
 
-export type CheckpointRecord = Checkpoint & { projectId: string };
+/** As stored, possibly by an earlier version: read it through upgradeCheckpoint. */
+export type CheckpointRecord = StoredCheckpoint & { projectId: string };
 
 export interface RunRecord {
   id?: number;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { isBetter } from './compare-scores';
 import type { EpochScore } from '../protocol';
-import { decodeLayerWeights, encodeLayerWeights, setLayerWeights, type BestCheckpoint } from './checkpoint';
+import { decodeLayerWeights, encodeLayerWeights, setLayerWeights } from './weight-codec';
+import type { BestCheckpoint } from '../checkpoint/format';
 
 /** Copies of these layers' weights (the caller owns them). */
 export function copyWeights(layers: readonly tf.layers.Layer[]): tf.Tensor[] {

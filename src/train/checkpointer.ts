@@ -1,8 +1,8 @@
 import { OutputError } from '../errors';
 import type { TrainEventListener } from '../protocol';
-import { checkpointBytes, type Checkpoint, type CheckpointSink } from './checkpoint';
+import { checkpointBytes, type Checkpoint, type CheckpointSink } from '../checkpoint/format';
 import type { RunControl } from './control';
-import type { StagePosition } from './stage';
+import type { StagePosition } from './stage-types';
 import { formatMB } from '../units';
 
 export interface CheckpointPolicy {

@@ -2,17 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { epochBatches, stepsPerEpoch } from '../data/batches';
 import type { EpochMetrics } from '../protocol';
 import type { SeededRandom } from '../rng';
-import type { BatchPosition } from './checkpoint';
 import type { RunControl } from './control';
 import { evaluate, type Evaluation } from './evaluate';
-import { PREFETCH_BATCHES, type StageFeed } from './stage-feed';
+import { PREFETCH_BATCHES, type LoopPosition, type StageFeed } from './stage-types';
 import { PendingMetrics, trainStep } from './train-step';
-
-/** Where an epoch loop stands between two batches: what a checkpoint needs of it. */
-export interface LoopPosition extends BatchPosition {
-  shuffleAtEpochStart: number;
-  history: EpochMetrics[];
-}
 
 export interface EpochLoop {
   stage: 1 | 2;

@@ -5,7 +5,8 @@ import { deriveSeed } from '../rng';
 import type { Preprocessing, StageResult } from '../protocol';
 import { yieldToEventLoop } from './control';
 import { prefixModel } from './frozen-cache';
-import { scoreHeldOut, type StageContext } from './stage';
+import { scoreHeldOut } from './stage';
+import type { StageContext } from './stage-types';
 
 // The recipe's neighbour: run the frozen base once, pool its output, and fit a softmax (multinomial
 // logistic) regression on the pooled features. Stage 1 at a fraction of the cost, and the baseline

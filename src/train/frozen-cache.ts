@@ -3,7 +3,7 @@ import { makeBatch, oneHotTensor, type Batch } from '../data/batches';
 import type { TrainEventListener } from '../protocol';
 import { deriveSeed, streamFor } from '../rng';
 import type { RunControl } from './control';
-import type { StageContext } from './stage';
+import type { StageContext } from './stage-types';
 
 // A stage's frozen layers give the same output for the same input in every epoch, so they run once:
 // over the plain view and `views` augmented views of each training image (drawn from the seed, so a

@@ -1,12 +1,12 @@
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
-import { CancelledError, ProjectBusyError } from '../errors';
+import { CancelledError, ConfigError, ProjectBusyError } from '../errors';
 import type { CheckpointSettings, DatasetSource, RecoverySettings, SkippedFile, TrainEventListener } from '../protocol';
 import { indexedDbCheckpoints } from '../store/checkpoints';
 import { httpCheckpoints } from '../store/http-checkpoints';
 import { acquireProjectLock, progressSender } from '../store/project-lock';
 import { datasetOfProject, endRun, getProject, startRun, updateProject } from '../store/projects';
 import type { FinetuneStore } from '../store/schema';
-import type { CheckpointSink } from './checkpoint';
+import type { CheckpointSink } from '../checkpoint/format';
 import type { CheckpointPolicy } from './checkpointer';
 import { TrainingSession } from './session';
 
@@ -68,7 +68,7 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
   let runId: number | null = null;
   try {
     const dataset = store && projectId ? await datasetOfProject(store, projectId) : input.dataset;
-    if (!dataset) throw new Error('open() needs a projectId or a dataset');
+    if (!dataset) throw new ConfigError('open() needs a projectId or a dataset');
     const settings: CheckpointSettings | undefined = input.checkpoint ?? (projectId ? { target: { kind: 'indexeddb', projectId } } : undefined);
     if (store && projectId) runId = await startRun(store, projectId, input.config?.backend ?? project!.config.backend, input.resume ? 'checkpoint' : null);
     const sink = settings ? await sinkFor(settings, db, runId) : undefined;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { freezeBelow } from '../model/layers';
 import type { StageConfig } from '../protocol';
-import { encodeModelWeights } from './checkpoint';
+import { encodeModelWeights } from './weight-codec';
 import { frozenSplit } from './frozen-cache';
-import { makeOptimizer } from './stage-settings';
+import { makeOptimizer } from './optimizer';
 import { trainStep } from './train-step';
 import type { UnitCosts } from './estimate';
 

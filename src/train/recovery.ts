@@ -7,15 +7,23 @@ import type { FaultKind, RecoverySettings } from '../protocol';
 
 export const RECOVERY_DEFAULTS: RecoverySettings = { attempts: 2, smallerBatch: false };
 
+/**
+ * What a backend throws when the device fails a kernel: TF.js' kernels and WebGL throw Error, wasm a
+ * RangeError (its memory cannot grow) or a RuntimeError (a trap), WebGPU an OperationError or a GPU*Error.
+ * Only these are faults: a storage error (QuotaExceededError, a failed transaction), a TypeError from a
+ * bug or one of our named errors is never retried as if a kernel had failed.
+ */
+const BACKEND_ERRORS = new Set(['Error', 'RangeError', 'RuntimeError', 'OperationError', 'GPUValidationError', 'GPUOutOfMemoryError', 'GPUInternalError', 'GPUPipelineError']);
+
 // Out-of-memory as each backend words it: WebGPU/WebGL allocation failures, wasm's memory growth.
 const OUT_OF_MEMORY = /out of memory|\bOOM\b|allocation failed|failed to allocate|maximum memory size|cannot enlarge memory/i;
 
-/** The fault an error stands for, or null for errors of the run itself (settings, data, cancel). */
+/** The fault an error stands for, or null for errors of the run itself (settings, data, storage, cancel) and bugs. */
 export function classifyFault(error: unknown, lostDevice: string | null): FaultKind | null {
   const name = (error as Error | null)?.name ?? '';
-  if ((ERROR_NAMES as readonly string[]).includes(name)) return null;
-  if (lostDevice) return 'device-lost';
-  if (!(error instanceof Error)) return null;
+  if (ERROR_NAMES.includes(name)) return null;
+  if (lostDevice) return 'device-lost'; // whatever failed after the device went, it went first
+  if (!(error instanceof Error) || !BACKEND_ERRORS.has(name)) return null;
   return OUT_OF_MEMORY.test(`${name}: ${error.message}`) ? 'out-of-memory' : 'kernel';
 }
 

@@ -2,14 +2,14 @@ import { RECIPE_DEFAULTS, validateConfig, type TrainConfigInput } from '../confi
 import { ConfigError } from '../errors';
 import { codeUnits, fnv1a } from '../fnv1a';
 import type { PixelDataset } from '../data/load';
-import type { StageResult, StageSettings, TrainConfig } from '../protocol';
+import type { TrainConfig } from '../protocol';
 import type * as tf from '@tensorflow/tfjs';
 import { layerIndex } from '../model/layers';
 import { copyWeights } from './best-weights';
-import { restoreModelWeights, type Checkpoint, type EncodedWeights, type StageProgress } from './checkpoint';
-import type { StageContext } from './stage';
+import { restoreModelWeights } from './weight-codec';
+import type { Checkpoint, EncodedWeights, StageProgress } from '../checkpoint/format';
+import type { LoopPosition, StageContext } from './stage-types';
 import { setStreamStates } from './stage-settings';
-import type { LoopPosition } from './epochs';
 import { rebatched } from './recovery';
 
 // What a session takes from a checkpoint: its settings (with what may change on resume), its cursor,
@@ -22,32 +22,12 @@ export function datasetKey(data: PixelDataset): string {
 }
 
 /**
- * A checkpoint written before rate searches (format 1) continues as it ran: its rates as given, the
- * flatten head, no validation slice (it trained on every training image), no early stopping, and
- * BatchNormalization in TF.js' training mode; one from before the frozen-layer cache, without a cache.
- * What is new watches it all the same: a diverging stage restarts (stage 1's from a zero classifier).
- */
-function upgradedConfig(checkpoint: Checkpoint): TrainConfig {
-  const stored = checkpoint.config as Partial<TrainConfig> & Checkpoint['config'];
-  const before = checkpoint.format === 1;
-  return {
-    ...stored,
-    headKind: stored.headKind ?? 'flatten',
-    validationFraction: stored.validationFraction ?? (before ? 0 : RECIPE_DEFAULTS.validationFraction),
-    patience: stored.patience === undefined ? (before ? null : RECIPE_DEFAULTS.patience) : stored.patience,
-    bnTrain: stored.bnTrain ?? before,
-    maxImageMegapixels: stored.maxImageMegapixels ?? RECIPE_DEFAULTS.maxImageMegapixels,
-    cache: stored.cache ?? { head: false, finetune: false, views: 0, budgetMB: RECIPE_DEFAULTS.cache.budgetMB },
-  };
-}
-
-/**
  * The checkpoint's settings, with the caller's backend (which changes speed, not the recipe) and the
  * caller's address for the weights (a command line serves them from a new port each run; the base's
  * content hash, checked on resume, is what must match).
  */
 export function resumedConfig(checkpoint: Checkpoint, input: TrainConfigInput): TrainConfig {
-  const config = upgradedConfig(checkpoint);
+  const config = { ...checkpoint.config } as TrainConfig;
   try {
     validateConfig(config); // a header that no run could have written: damaged, or forged
   } catch (error) {
@@ -70,15 +50,9 @@ export type CheckpointResume = LoopPosition & { optimizer: EncodedWeights | null
  * checkpoint was written between the stages (the next one then starts afresh, its search included).
  */
 export function resumeOf(checkpoint: Checkpoint, batchSize: number): CheckpointResume | null {
-  const { cursor, history, optimizer, config } = checkpoint;
-  if (cursor.done || (checkpoint.format !== 1 && !checkpoint.progress)) return null;
+  const { cursor, history, optimizer, config, progress } = checkpoint;
+  if (cursor.done || !progress) return null;
   const { stage, epoch, step, lossSum, accSum, seconds, rng } = cursor;
-  // Format 1 had no record of the stage's settings: its rate as configured, no restarts, no best epoch yet.
-  const progress: StageProgress = checkpoint.progress ?? {
-    settings: format1Settings(checkpoint, stage),
-    startStreams: { shuffle: rng.shuffleAtEpochStart, augment: rng.augment, dropout: rng.dropout },
-    best: null,
-  };
   const position = { stage, epoch, step, lossSum, accSum, seconds, shuffleAtEpochStart: rng.shuffleAtEpochStart, history, optimizer, progress };
   return rebatched(position, config.batchSize, batchSize);
 }
@@ -86,21 +60,6 @@ export function resumeOf(checkpoint: Checkpoint, batchSize: number): CheckpointR
 /** Where a checkpoint stands, in words. */
 export function describeCursor(c: Checkpoint['cursor']): string {
   return c.done ? 'both stages finished' : `stage ${c.stage}, epoch ${c.epoch}, batch ${c.step}`;
-}
-
-/** A stage's settings as format 1 ran them: the configured rate (a number then), the flatten head. */
-function format1Settings(checkpoint: Checkpoint, stage: 1 | 2): StageSettings {
-  return { learningRate: (stage === 1 ? checkpoint.config.head : checkpoint.config.finetune).learningRate as number, head: 'flatten', restarts: 0, search: null };
-}
-
-/** The finished stages of a checkpoint, with what format 1 did not record: the rate as configured, no best epoch. */
-export function resumedStages(checkpoint: Checkpoint): StageResult[] {
-  return checkpoint.stages.map((s: Partial<StageResult> & Omit<StageResult, 'settings' | 'best' | 'stoppedEarly'>) => ({
-    ...s,
-    settings: s.settings ?? format1Settings(checkpoint, s.stage),
-    best: s.best ?? null,
-    stoppedEarly: s.stoppedEarly ?? null,
-  }));
 }
 
 /**
@@ -123,6 +82,7 @@ export function restoreCheckpoint(ctx: StageContext, checkpoint: Checkpoint, res
 
 /** The head stage 1 kept, where the checkpoint has it (a format-1 one between the stages holds it as its weights). */
 export function stage1HeadOf(checkpoint: Checkpoint, headStart: number): EncodedWeights | null {
-  const betweenStages = !checkpoint.progress && checkpoint.stages.length === 1 && checkpoint.weightsFrom === headStart;
+  // Format 1 stored no progress (upgrade.ts gives it one), so a file between its stages is told by its weights.
+  const betweenStages = (checkpoint.format === 1 || !checkpoint.progress) && checkpoint.stages.length === 1 && checkpoint.weightsFrom === headStart;
   return checkpoint.stage1Head ?? (betweenStages ? checkpoint.weights : null);
 }

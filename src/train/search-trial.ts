@@ -5,9 +5,8 @@ import { streamFor } from '../rng';
 import { isBetter } from './compare-scores';
 import { divergence, DIVERGED_EPOCHS } from './divergence';
 import { runEpochs } from './epochs';
-import type { StageContext } from './stage';
-import type { StageFeed } from './stage-feed';
-import { makeOptimizer } from './stage-settings';
+import type { StageContext, StageFeed } from './stage-types';
+import { makeOptimizer } from './optimizer';
 
 export interface TrialSpec {
   stage: 1 | 2;

@@ -28,16 +28,17 @@ import type {
   TrainEventListener,
 } from '../protocol';
 import { streamFor } from '../rng';
-import { encodeModelWeights, type Checkpoint, type CheckpointSink, type EncodedWeights } from './checkpoint';
+import { encodeModelWeights } from './weight-codec';
+import type { Checkpoint, CheckpointSink, EncodedWeights } from '../checkpoint/format';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
 import { RunControl } from './control';
 import { runFeatureBaseline, type LogisticSettings } from './features';
 import { predictImages } from './predict';
 import { autoBatchSize } from './auto-batch';
-import { datasetKey, describeCursor, restoreCheckpoint, resumedConfig, resumedStages, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
-import { runStage, type StageContext, type StagePosition } from './stage';
+import { datasetKey, describeCursor, restoreCheckpoint, resumedConfig, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
+import { runStage } from './stage';
 import { snapshotRun } from './snapshot';
-import { PREFETCH_BATCHES } from './stage-feed';
+import { PREFETCH_BATCHES, type StageContext, type StagePosition } from './stage-types';
 import { MB } from '../units';
 
 export interface SessionInput {
@@ -87,7 +88,7 @@ export class TrainingSession {
     resume: (CheckpointResume & { startWeights: tf.Tensor[] }) | null,
     options: SessionOptions,
   ) {
-    this.stages = checkpoint ? resumedStages(checkpoint) : [];
+    this.stages = checkpoint ? checkpoint.stages : [];
     this.resume = resume;
     this.stage1Head = checkpoint ? stage1HeadOf(checkpoint, prepared.headStart) : null;
     const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.policy };

@@ -1,7 +1,8 @@
 import type { EffectiveConfig, StageResult } from '../protocol';
 import { layerIndex } from '../model/layers';
-import { CHECKPOINT_FORMAT, encodeModelWeights, encodeOptimizer, type Checkpoint, type EncodedWeights } from './checkpoint';
-import type { StageContext, StagePosition } from './stage';
+import { CHECKPOINT_FORMAT, type Checkpoint, type EncodedWeights } from '../checkpoint/format';
+import { encodeModelWeights, encodeOptimizer } from './weight-codec';
+import type { StageContext, StagePosition } from './stage-types';
 import { dropoutStates } from './stage-settings';
 
 /** What a checkpoint is made of besides the stage loop's position. */

@@ -2,33 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { deviceBufferLimit } from '../backend/gpu-device';
 import { batchOfPixels, makeBatch, type Batch } from '../data/batches';
 import { buildCache, cachedBatch, cutShape, disposeCache, frozenSplit, moveToDevice, suffixModel, throughFrozen, viewsWithin, type FrozenCache } from './frozen-cache';
-import type { StageContext } from './stage';
+import type { StageContext, StageFeed } from './stage-types';
 import { MB } from '../units';
-
-/** Training batches read ahead of the one that trains: a bounded queue, so memory stays flat. */
-export const PREFETCH_BATCHES = 2;
-
-/**
- * What a stage trains and how it gets its batches: the layers above the frozen ones, on their stored
- * outputs (the cache) or on outputs computed batch by batch; the whole model where it cannot be cut.
- */
-export interface StageFeed {
-  /** The layers that train, taking this feed's batches. */
-  readonly model: tf.LayersModel;
-  /** One input of `model`, without the batch dimension: the cut's output, or an image. */
-  readonly inputShape: number[];
-  /** Starts reading these training batches' images (when they come from files) before they are needed. */
-  prefetch(batches: readonly (readonly number[])[]): void;
-  trainBatch(indices: readonly number[], epoch: number): Promise<Batch>;
-  /** Held-out images (validation or test), plain. */
-  heldBatch(indices: readonly number[]): Promise<Batch>;
-  /** Bytes of stored layer outputs it holds. */
-  readonly bytes: number;
-  /** Feeds the same cut of another model with the same base (stage 1, once its head kind is chosen). */
-  rebind(model: tf.LayersModel): void;
-  /** Releases what the feed added (stored outputs; the layers' extra use by the model above the cut). */
-  dispose(): void;
-}
 
 /** The feed of a stage whose trained layers start at `from`: cached when the settings and budget allow. */
 export async function feedFor(ctx: StageContext, stage: 1 | 2, from: number): Promise<StageFeed> {

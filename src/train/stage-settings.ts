@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { dropoutLayers } from '../model/head';
-import type { HeadKind, StageConfig, StageSettings } from '../protocol';
+import type { HeadKind, StageSettings } from '../protocol';
 import { RECIPE_LEARNING_RATE } from '../config';
 import { copyWeights } from './best-weights';
-import { setLayerWeights, type StreamStates } from './checkpoint';
+import { setLayerWeights } from './weight-codec';
+import type { StreamStates } from '../checkpoint/format';
 import { formatRate, SEARCH_EPOCHS, searchRates } from './rate-search';
 import { runTrial } from './search-trial';
-import type { StageContext, StagePlan } from './stage';
-import type { StageFeed } from './stage-feed';
-
-export function makeOptimizer(kind: StageConfig['optimizer'], learningRate: number): tf.Optimizer {
-  if (!(learningRate > 0)) throw new Error(`a ${kind} optimizer needs a positive learning rate, got ${learningRate}`);
-  // Keras' RMSprop defaults (rho 0.9, epsilon 1e-7) are TF.js' too.
-  return kind === 'rmsprop' ? tf.train.rmsprop(learningRate) : tf.train.sgd(learningRate);
-}
+import type { StageContext, StageFeed, StagePlan } from './stage-types';
 
 export function dropoutStates(model: tf.LayersModel): number[] {
   return dropoutLayers(model).map((l) => l.stream.state);

@@ -1,70 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PixelDataset } from '../data/load';
-import type { Split } from '../data/split';
 import { DivergenceError } from '../errors';
-import type { HeadOptions } from '../model/head';
 import { freezeBelow } from '../model/layers';
-import type { EffectiveConfig, EpochMetrics, EpochScore, HeadKind, StageConfig, StageResult, StageSettings, TrainEventListener } from '../protocol';
-import type { SeededRandom } from '../rng';
+import type { EpochMetrics, EpochScore, StageResult, StageSettings } from '../protocol';
 import { BestWeights, copyWeights } from './best-weights';
 import { significantlyLower } from './compare-scores';
-import { restoreOptimizer, setLayerWeights, type EncodedWeights, type StageProgress, type StreamStates } from './checkpoint';
-import type { RunControl } from './control';
+import { restoreOptimizer, setLayerWeights } from './weight-codec';
+import type { EncodedWeights, StageProgress, StreamStates } from '../checkpoint/format';
 import { divergence, MAX_RESTARTS } from './divergence';
-import { runEpochs, type LoopOutcome, type LoopPosition } from './epochs';
+import { runEpochs, type LoopOutcome } from './epochs';
 import { evaluate, type Evaluation } from './evaluate';
 import { classificationReport, confusionMatrix } from './metrics';
 import { memoryText } from './log-format';
 import { formatRate } from './rate-search';
-import { makeOptimizer, settleStage, setStreamStates, streamStates } from './stage-settings';
-import { feedFor, type StageFeed } from './stage-feed';
-
-/** A point between two batches of a stage, with what a checkpoint needs from the stage loop. */
-export interface StagePosition extends LoopPosition {
-  optimizer: tf.Optimizer;
-  settings: StageSettings;
-  startStreams: StreamStates;
-  best: BestWeights;
-}
+import { settleStage, setStreamStates, streamStates } from './stage-settings';
+import { makeOptimizer } from './optimizer';
+import { feedFor } from './stage-feed';
+import type { LoopPosition, StageContext, StageFeed, StagePlan, StagePosition } from './stage-types';
 
 /** Where to pick a stage up again: a checkpoint's position and progress, and the stage's starting weights. */
 export type StageResume = LoopPosition & { optimizer: EncodedWeights | null; progress: StageProgress; startWeights: tf.Tensor[] };
-
-/** The run's head: its kind now, the kinds the base can take, and how to put another kind on the base. */
-export interface RunHead {
-  kind: HeadKind;
-  kinds: HeadKind[];
-  options: Omit<HeadOptions, 'kind'>;
-  /** Replaces the model's head by a new one of `kind` (stage 1, when its search picks another kind). */
-  replace(kind: HeadKind): void;
-}
-
-export interface StageContext {
-  model: tf.LayersModel;
-  data: PixelDataset;
-  split: Split;
-  config: EffectiveConfig;
-  control: RunControl;
-  emit: TrainEventListener;
-  head: RunHead;
-  /** Run-long streams: batch order and augmentation draws continue across stages. */
-  shuffle: SeededRandom;
-  augment: SeededRandom;
-  /**
-   * Called after every batch (`epochEnd` false) and after every epoch but the last (true); `at` is asked
-   * for only when a checkpoint is due (it reads the metrics still on the device).
-   */
-  checkpoint?: (at: () => Promise<StagePosition>, epochEnd: boolean) => Promise<void>;
-  /** Writes a checkpoint of `at` now, whatever the policy (a run stopped with leave to save). */
-  saveNow?: (at: StagePosition) => Promise<void>;
-}
-
-export interface StagePlan {
-  stage: 1 | 2;
-  /** First trainable layer index (or name); everything before it is frozen. */
-  trainableFrom: number | string;
-  settings: StageConfig;
-}
 
 /** The stage's starting point: its trained layers' weights and the random streams' states. */
 interface StageStart {

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECIPE_DEFAULTS } from '../../src/config';
 import { resumedConfig } from '../../src/train/resume';
-import { encodeModelWeights, encodeOptimizer, packCheckpoint, restoreModelWeights, restoreOptimizer, unpackCheckpoint, type Checkpoint } from '../../src/train/checkpoint';
+import { encodeModelWeights, encodeOptimizer, restoreModelWeights, restoreOptimizer } from '../../src/train/weight-codec';
+import { packCheckpoint, unpackCheckpoint } from '../../src/checkpoint/pack';
+import type { Checkpoint } from '../../src/checkpoint/format';
 
 function model(seed: number): tf.LayersModel {
   const input = tf.input({ shape: [3], name: 'in' });

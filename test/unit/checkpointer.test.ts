@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint, CheckpointSink } from '../../src/train/checkpoint';
+import type { Checkpoint, CheckpointSink } from '../../src/checkpoint/format';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from '../../src/train/checkpointer';
 import { RunControl } from '../../src/train/control';
-import type { StagePosition } from '../../src/train/stage';
+import type { StagePosition } from '../../src/train/stage-types';
 
 /** Epoch ends `epochMs` apart, each save taking `saveMs`, on a fake clock: how many saves, and their share of the time. */
 async function epochEnds(epochs: number, epochMs: number, saveMs: number, maxOverhead: number): Promise<{ saves: number; overhead: number }> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ConfigError, DivergenceError, OutputError } from '../../src/errors';
+import * as errors from '../../src/errors';
+import { CancelledError, ConfigError, DivergenceError, OutputError, StorageError } from '../../src/errors';
 import { classifyFault, planRecovery, rebatched, RECOVERY_DEFAULTS, type FaultContext } from '../../src/train/recovery';
 
 const context = (error: unknown, extra: Partial<FaultContext> = {}): FaultContext => ({
@@ -21,6 +22,25 @@ describe('classifyFault', () => {
     // A checkpoint the output folder could not take (full, read-only) is not a kernel failing.
     expect(classifyFault(new OutputError('checkpoint not saved to the output folder (HTTP 507)'), null)).toBeNull();
     expect(classifyFault(new DivergenceError('stage 1 diverged'), null)).toBeNull();
+  });
+
+  it('retries only what a backend throws: storage failures and bugs are not faults', () => {
+    // IndexedDB refusing a write, a transaction that closed, a bug in our own code: retrying would not help.
+    expect(classifyFault(new DOMException('The quota has been exceeded.', 'QuotaExceededError'), null)).toBeNull();
+    expect(classifyFault(new DOMException('The transaction has finished.', 'TransactionInactiveError'), null)).toBeNull();
+    expect(classifyFault(new TypeError("Cannot read properties of undefined (reading 'shape')"), null)).toBeNull();
+    expect(classifyFault(new StorageError('not a finetune-trainer checkpoint'), null)).toBeNull();
+    // What backends throw: wasm traps and WebGPU's operation and GPU errors.
+    expect(classifyFault(Object.assign(new Error('unreachable'), { name: 'RuntimeError' }), null)).toBe('kernel');
+    expect(classifyFault(new DOMException('mapAsync failed', 'OperationError'), null)).toBe('kernel');
+    // After the device went, whatever failed failed because of it.
+    expect(classifyFault(new TypeError('x'), 'destroyed')).toBe('device-lost');
+  });
+
+  it("knows every named error as the run's own", () => {
+    const named = Object.values(errors).filter((value) => typeof value === 'function' && value.prototype instanceof errors.FinetuneError);
+    expect(named.length).toBeGreaterThan(10);
+    expect([...errors.ERROR_NAMES].sort()).toEqual(named.map((c) => c.name).sort());
   });
 
   it('tells a lost device, memory running out and a failed kernel apart', () => {

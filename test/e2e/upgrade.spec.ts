@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import type { TrainConfigInput } from '../../src/config';
+import { expect, importProject, inputFor, sampleSubset, test, waitForEvents } from './fixtures';
+
+// A project and a checkpoint as an earlier version stored them: a format-1 checkpoint (before rate
+// searches, validation slices and best epochs) and a project whose settings predate the head kinds and
+// the frozen-layer cache. Opened by today's worker, it resumes through src/checkpoint/upgrade.ts to the
+// weights of a run that never stopped. The run is made with the settings format 1 meant (given rates, no
+// validation slice, the flatten head, BatchNormalization in training mode, no cache), so the upgrade's
+// reading of what the file leaves out is checked bit for bit (a validation slice read in, for one, moves
+// the weights; VGG16 has no BatchNormalization: the unit tests check that setting).
+
+// 16 images, 12 for training: 3 batches an epoch, 6 in stage 1 and 3 in stage 2, a checkpoint after each.
+const CONFIG: TrainConfigInput = {
+  inputSize: 32,
+  batchSize: 4,
+  backend: 'wasm',
+  validationFraction: 0,
+  patience: null,
+  headKind: 'flatten',
+  bnTrain: true,
+  cache: { head: false, finetune: false },
+  head: { epochs: 2, learningRate: 1e-3 },
+  finetune: { epochs: 1, learningRate: 1e-3 },
+};
+const STOP_AFTER = 4; // checkpoints: stage 1, epoch 2, batch 1
+
+/** Rewrites the stored project and checkpoint into what the first version wrote: fields it did not have are removed. */
+function toFormat1(projectId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('finetune-trainer');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(['projects', 'checkpoints'], 'readwrite');
+      const projects = tx.objectStore('projects');
+      const checkpoints = tx.objectStore('checkpoints');
+      const laterSettings = ['headKind', 'validationFraction', 'patience', 'bnTrain', 'cache', 'maxImageMegapixels'];
+      projects.get(projectId).onsuccess = (event) => {
+        const project = (event.target as IDBRequest).result;
+        for (const key of laterSettings) delete project.config[key];
+        projects.put(project);
+      };
+      checkpoints.get(projectId).onsuccess = (event) => {
+        const checkpoint = (event.target as IDBRequest).result;
+        checkpoint.format = 1;
+        for (const key of laterSettings) delete checkpoint.config[key];
+        for (const stage of checkpoint.stages) for (const key of ['settings', 'best', 'stoppedEarly']) delete stage[key];
+        delete checkpoint.progress;
+        delete checkpoint.stage1Head;
+        checkpoints.put(checkpoint);
+      };
+      tx.oncomplete = () => (db.close(), resolve());
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+/** The format the project's stored checkpoint was written in. */
+function storedFormat(projectId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('finetune-trainer');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const read = open.result.transaction('checkpoints').objectStore('checkpoints').get(projectId);
+      read.onsuccess = () => (open.result.close(), resolve(read.result.format));
+      read.onerror = () => reject(read.error);
+    };
+  });
+}
+
+test('a project and a format-1 checkpoint from an earlier version open, upgrade and resume to the uninterrupted weights', async ({ runner, dataRoot }) => {
+  await sampleSubset(join(dataRoot, 'upgrade'), ['daisy', 'rose'], 8);
+  await runner.open(await inputFor(dataRoot, 'upgrade', CONFIG));
+  const reference = await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  const expected = (await runner.fingerprints()).map((f) => f.hash);
+  await runner.close();
+
+  const projectId = await importProject(runner, dataRoot, 'upgrade', CONFIG);
+  const checkpoint = { target: { kind: 'indexeddb', projectId }, everyBatches: 1 } as const;
+  void runner.page
+    .evaluate(async (c) => (await window.finetune.open({ projectId: c.target.projectId, checkpoint: c }), window.finetune.api.runRecipe()), checkpoint)
+    .catch(() => undefined); // its worker is terminated on purpose
+  await waitForEvents(runner.page, 'checkpoint', STOP_AFTER, 'saved');
+  await runner.page.evaluate(() => window.finetune.client.terminate());
+
+  await runner.page.evaluate(toFormat1, projectId);
+  const prepared = await runner.open({ projectId, resume: true, checkpoint });
+  expect(prepared.resumedAt).toBe('stage 1, epoch 2, batch 1');
+  const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
+  expect((await runner.fingerprints()).map((f) => f.hash)).toEqual(expected);
+  // What format 1 did not record comes back as it ran: the rate as given, the flatten head, no search.
+  expect(result.stages.map((s) => s.settings)).toEqual([
+    { learningRate: 1e-3, head: 'flatten', restarts: 0, search: null },
+    { learningRate: 1e-3, head: 'flatten', restarts: 0, search: null },
+  ]);
+  expect(result.stages.map((s) => s.settings)).toEqual(reference.stages.map((s) => s.settings));
+  // The checkpoints since are written in today's format, and the project lists as finished.
+  expect(await runner.page.evaluate(storedFormat, projectId)).toBe(2);
+  const listed = await runner.page.evaluate((id) => window.finetune.api.listProjects().then((all) => all.find((p) => p.id === id)), projectId);
+  expect(listed).toMatchObject({ status: 'done' });
+});

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The layering the code keeps, read from its own imports: no file reaches itself through others, and
+// the store (what is kept) does not depend on the training loop (what runs).
+
+const ROOT = resolve(__dirname, '../..');
+const FOLDERS = ['src', 'workers', 'web', 'cli'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Each source file's relative imports, as repository paths (type-only imports included: they tie files as much). */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of FOLDERS.flatMap((f) => sources(join(ROOT, f)))) {
+    const text = readFileSync(file, 'utf8');
+    const targets = [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)].map((m) => `${relative(ROOT, resolve(dirname(file), m[1]!))}.ts`);
+    graph.set(relative(ROOT, file), targets);
+  }
+  return graph;
+}
+
+/** One cycle of the graph, as the files along it, or null. */
+function findCycle(graph: Map<string, string[]>): string[] | null {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (file: string): string[] | null => {
+    if (state.get(file) === 'done' || !graph.has(file)) return null;
+    if (state.get(file) === 'open') return [...path.slice(path.indexOf(file)), file];
+    state.set(file, 'open');
+    path.push(file);
+    for (const next of graph.get(file)!) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(file, 'done');
+    return null;
+  };
+  for (const file of graph.keys()) {
+    const cycle = visit(file);
+    if (cycle) return cycle;
+  }
+  return null;
+}
+
+describe('the import graph', () => {
+  const graph = importGraph();
+
+  it('reads the files it checks (the relative imports of src/, workers/, web/ and cli/)', () => {
+    expect(graph.get('src/train/stage.ts')).toContain('src/train/stage-types.ts');
+    expect(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual(['a.ts', 'b.ts', 'a.ts']);
+  });
+
+  it('has no circle', () => {
+    expect(findCycle(graph)).toBeNull();
+  });
+
+  it('keeps the store apart from the training loop', () => {
+    const crossing = [...graph].flatMap(([file, targets]) => (file.startsWith('src/store/') ? targets.filter((t) => t.startsWith('src/train/')).map((t) => `${file} -> ${t}`) : []));
+    expect(crossing).toEqual([]);
+  });
+
+  // `npm run typecheck` compiles src/ in the worker's project too, whose library has no DOM: a `document`
+  // or `HTMLElement` in the core fails there ("Cannot find name 'document'"), since the worker runs it.
+  it('compiles src/ in a project without the DOM', () => {
+    const worker = JSON.parse(readFileSync(join(ROOT, 'workers/tsconfig.json'), 'utf8')) as { include: string[]; compilerOptions: { lib: string[] } };
+    expect(worker.include).toContain('../src');
+    expect(worker.compilerOptions.lib.filter((lib) => /^dom/i.test(lib))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.typecheck).toContain('tsc -p workers/tsconfig.json');
+  });
+});
