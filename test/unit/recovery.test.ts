@@ -38,7 +38,7 @@ describe('classifyFault', () => {
   });
 
   it("knows every named error as the run's own", () => {
-    const named = Object.values(errors).filter((value) => typeof value === 'function' && value.prototype instanceof errors.FinetuneError);
+    const named = Object.values(errors).filter((value): value is typeof errors.FinetuneError => typeof value === 'function' && value.prototype instanceof errors.FinetuneError);
     expect(named.length).toBeGreaterThan(10);
     expect([...errors.ERROR_NAMES].sort()).toEqual(named.map((c) => c.name).sort());
   });
