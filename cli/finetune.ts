@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { resolveConfig } from '../src/config';
 import { listDataset } from '../src/data/listing';
-import { KERAS_VGG16_NOTOP } from '../src/model/base-source';
+import { KERAS_VGG16_NOTOP } from '../src/model/backbones/vgg16';
 import type { DatasetSource, RecipeResult } from '../src/protocol';
 import type { OpenInput } from '../src/train/open-session';
 import { EXPORT_LABEL } from '../src/export/formats';

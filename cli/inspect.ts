@@ -5,10 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { knownBackbone } from '../src/model/base-source';
-import { layersModelOf, tfjsUnfreeze } from '../src/model/base';
+import { knownBackbone } from '../src/model/backbones';
+import { tfjsUnfreeze } from '../src/model/backbones/tfjs-layers';
+import { layersModelOf } from '../src/model/base';
 import { inspectLayers, layerIndex } from '../src/model/layers';
-import { buildVgg16 } from '../src/model/vgg16';
+import { buildVgg16 } from '../src/model/backbones/vgg16-layers';
 import type { LayerInfo } from '../src/protocol';
 
 const USAGE = `Usage: npm run inspect -- [--weights W] [--include-top] [--size 224]

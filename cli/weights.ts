@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { download, type Expected } from '../src/data/download';
 import { WeightsError } from '../src/errors';
-import { KERAS_VGG16_NOTOP, parseWeights } from '../src/model/base-source';
+import { KERAS_VGG16_NOTOP } from '../src/model/backbones/vgg16';
+import { parseWeights } from '../src/model/base-source';
 import { safeJoin, WEIGHTS_ROUTE } from './server';
 import { formatMB } from '../src/units';
 

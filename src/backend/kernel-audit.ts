@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
-import { buildVgg16 } from '../model/vgg16';
+import { buildVgg16 } from '../model/backbones/vgg16-layers';
 import { BACKEND_CHAIN, type BackendName } from '../protocol';
+import { VGG16 } from '../model/backbones/vgg16';
 
 // Which kernels does training need, and which backend lacks which? Run one real training step of each
 // workload on the current backend under tf.profile (which records every kernel run), then look each
@@ -28,7 +29,7 @@ function mobileNetBlock(size: number): tf.LayersModel {
 function workloadModel(workload: AuditWorkload): { model: tf.LayersModel; size: number; classes: number } {
   if (workload === 'mobilenet-block') return { model: mobileNetBlock(16), size: 16, classes: 3 };
   const model = attachHead(buildVgg16({ inputSize: 32, init: { seed: 3 } }), { classes: 3, units: 8, dropout: 0.5, seed: 3 });
-  freezeBelow(model, workload === 'vgg16-stage1' ? 19 : 15);
+  freezeBelow(model, workload === 'vgg16-stage1' ? VGG16.headStart : VGG16.defaults.unfreezeFrom);
   return { model, size: 32, classes: 3 };
 }
 

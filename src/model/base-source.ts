@@ -1,13 +1,6 @@
 import type { Expected } from '../data/download';
 import { ConfigError } from '../errors';
-import type { Preprocessing } from '../protocol';
-
-/** Keras' own VGG16 ImageNet weights without top (applications/vgg16.py, WEIGHTS_PATH_NO_TOP). */
-export const KERAS_VGG16_NOTOP = {
-  url: 'https://storage.googleapis.com/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5',
-  fileName: 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5',
-  expected: { bytes: 58_889_256, md5: '6d6bbae143d832006294945121d1f1fc' } satisfies Expected,
-};
+import { KERAS_VGG16_NOTOP } from './backbones/vgg16';
 
 /** Where a base's weights come from, parsed from the `weights` setting. */
 export type BaseSource =
@@ -40,26 +33,4 @@ export function parseWeights(weights: string): BaseSource {
     `weights '${weights}' is none of: random, imagenet (Keras' VGG16 file), a URL of a Keras .h5 file, ` +
       'cached:<sha256>[#layer] (picked files), or URL/model.json#layer_name (a TF.js layers model cut at that layer)',
   );
-}
-
-/** What a TF.js layers backbone expects, for the ones we know (anything else is declared by the user). */
-export interface KnownBackbone {
-  name: string;
-  match: RegExp;
-  preprocessing: Preprocessing;
-  /** The first layer trained in stage 2 by default. */
-  unfreezeFrom: string;
-}
-
-export const KNOWN_BACKBONES: KnownBackbone[] = [
-  {
-    name: 'MobileNet v1 (tfjs-models)',
-    match: /mobilenet_v1_[\d.]+_\d+\/model\.json$/,
-    preprocessing: 'tf',
-    unfreezeFrom: 'conv_dw_13',
-  },
-];
-
-export function knownBackbone(url: string): KnownBackbone | undefined {
-  return KNOWN_BACKBONES.find((b) => b.match.test(url.split('?')[0]!));
 }

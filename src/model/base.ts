@@ -4,12 +4,14 @@ import { ConfigError, WeightsError } from '../errors';
 import type { HeadKind, LayerInfo, Preprocessing, TrainEventListener } from '../protocol';
 import { getCachedBase, putCachedBase } from '../store/bases';
 import type { BaseRecord, FinetuneStore } from '../store/schema';
-import { knownBackbone, parseWeights, type BaseSource, type KnownBackbone } from './base-source';
+import { parseWeights, type BaseSource } from './base-source';
+import { knownBackbone } from './backbones';
+import { tfjsUnfreeze } from './backbones/tfjs-layers';
+import { VGG16 } from './backbones/vgg16';
 import { loadKerasFile } from './h5-open';
 import { headKindsFor } from './head';
 import { inspectLayers } from './layers';
-import { lastBlockStart } from './last-block';
-import { buildVgg16 } from './vgg16';
+import { buildVgg16 } from './backbones/vgg16-layers';
 import { formatMB } from '../units';
 
 export interface BaseContext {
@@ -37,9 +39,6 @@ export interface LoadedBase {
   /** The head kinds 'auto' chooses between (VGG16: the recipe's flatten head only). */
   heads: HeadKind[];
 }
-
-/** VGG16 as the recipe has it: its flatten head, block5 trained in stage 2. */
-export const VGG16_DEFAULTS = { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] } satisfies Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy' | 'heads'>;
 
 const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
 
@@ -71,10 +70,10 @@ async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseConte
   return {
     model,
     label: `VGG16 with Keras weights from ${key} (${formatMB(blob.size)}, sha256 ${sha256.slice(0, 12)})`,
-    preprocessing: preprocessingFor(ctx, 'caffe'),
+    preprocessing: preprocessingFor(ctx, VGG16.preprocessing.keras),
     inputSize: ctx.inputSize,
     identity: `sha256:${sha256}`,
-    ...VGG16_DEFAULTS,
+    ...VGG16.defaults,
   };
 }
 
@@ -133,14 +132,6 @@ function exportedPreprocessing(json: tf.io.ModelJSON): Preprocessing | null {
   return value === 'caffe' || value === 'tf' || value === 'unit' ? value : null;
 }
 
-/** Stage 2's default start on a TF.js base: the registry's, VGG16's block5 in a model of ours, else its last block. */
-export function tfjsUnfreeze(model: tf.LayersModel, known: KnownBackbone | undefined, layer: string): Pick<LoadedBase, 'unfreezeFrom' | 'unfreezeWhy'> {
-  if (known) return { unfreezeFrom: known.unfreezeFrom, unfreezeWhy: `${known.unfreezeFrom}, ${known.name}'s default` };
-  if (model.layers.some((l) => l.name === 'block5_conv1')) return { unfreezeFrom: 'block5_conv1', unfreezeWhy: "block5_conv1, VGG16's block 5 as in the recipe" };
-  const block = lastBlockStart(model);
-  return block ? { unfreezeFrom: block.name, unfreezeWhy: `${block.name} (index ${block.index}), ${block.why}` } : { unfreezeFrom: layer, unfreezeWhy: `${layer}: the base has no weights` };
-}
-
 /** A TF.js layers model (model.json first in `files`) cut at `layer`, as a base. */
 async function tfjsBase(url: string, layer: string, files: { name: string; blob: Blob }[], sha256: string, ctx: BaseContext): Promise<LoadedBase> {
   const { model: full, json } = await layersModelOf(url, files);
@@ -182,10 +173,10 @@ export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<Lo
       return {
         model: buildVgg16({ inputSize: ctx.inputSize, init: { seed: ctx.seed } }),
         label: `VGG16, NOT pretrained: seeded random weights (seed ${ctx.seed})`,
-        preprocessing: preprocessingFor(ctx, 'unit'),
+        preprocessing: preprocessingFor(ctx, VGG16.preprocessing.random),
         inputSize: ctx.inputSize,
         identity: `random:${ctx.seed}`,
-        ...VGG16_DEFAULTS,
+        ...VGG16.defaults,
       };
     case 'cached': {
       const key = `cached:${source.sha256}`;

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
-import { buildVgg16 } from '../model/vgg16';
+import { buildVgg16 } from '../model/backbones/vgg16-layers';
 import { frozenSplit, throughFrozen } from './frozen-cache';
 import { PendingMetrics, trainStep } from './train-step';
+import { VGG16 } from '../model/backbones/vgg16';
 
 export type BenchKind = 'forward' | 'stage1' | 'stage2';
 
@@ -53,7 +54,7 @@ export async function benchmark(spec: BenchSpec, base?: tf.LayersModel): Promise
   const xs = tf.randomUniform([spec.batchSize, spec.inputSize, spec.inputSize, 3], -1, 1, 'float32', 1);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: spec.batchSize }, (_, i) => i % 10), 'int32'), 10).toFloat());
   const optimizer = spec.kind === 'stage1' ? tf.train.rmsprop(1e-3) : tf.train.sgd(1e-3);
-  const from = spec.kind === 'stage1' ? 19 : 15;
+  const from = spec.kind === 'stage1' ? VGG16.headStart : VGG16.defaults.unfreezeFrom;
   const split = spec.kind !== 'forward' && spec.frozen !== 'in-tape' ? frozenSplit(model, from) : null;
   const trained = split?.suffix ?? model;
   if (spec.kind !== 'forward') {

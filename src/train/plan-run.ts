@@ -3,11 +3,12 @@ import { planWasmThreads } from '../backend/wasm-threads';
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { decodeImage } from '../data/decode';
 import { splitForRun } from '../data/split';
-import { loadBase, VGG16_DEFAULTS, type LoadedBase } from '../model/base';
-import { KERAS_VGG16_NOTOP, parseWeights } from '../model/base-source';
+import { loadBase, type LoadedBase } from '../model/base';
+import { KERAS_VGG16_NOTOP, VGG16 } from '../model/backbones/vgg16';
+import { parseWeights } from '../model/base-source';
 import { attachHead } from '../model/head';
 import { inspectLayers, requireBaseLayer } from '../model/layers';
-import { buildVgg16 } from '../model/vgg16';
+import { buildVgg16 } from '../model/backbones/vgg16-layers';
 import type { BackendChoice, LayerInfo, TrainConfig, TrainEventListener } from '../protocol';
 import { getCachedBase } from '../store/bases';
 import { datasetOfProject, getProject } from '../store/projects';
@@ -51,7 +52,7 @@ async function planBase(config: TrainConfig, db: () => Promise<FinetuneStore>, e
       preprocessing: 'caffe',
       inputSize: config.inputSize,
       identity: '',
-      ...VGG16_DEFAULTS,
+      ...VGG16.defaults,
     },
     download: source.expected?.bytes ?? null,
   };

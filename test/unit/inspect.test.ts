@@ -6,7 +6,7 @@ import { beforeAll, expect, it, vi } from 'vitest';
 import { formatLayerTable, main } from '../../cli/inspect';
 import { writeTfjsModel } from '../fixtures/tfjs-model';
 import { inspectLayers } from '../../src/model/layers';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { buildVgg16 } from '../../src/model/backbones/vgg16-layers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

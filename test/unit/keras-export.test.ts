@@ -8,7 +8,7 @@ import { writeKerasFile, type H5File } from '../../src/export/keras-h5';
 import { exportLayersModel } from '../../src/model/export';
 import { attachHead } from '../../src/model/head';
 import { applyKerasWeights, readKerasWeights, type H5Node } from '../../src/model/keras-h5';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { buildVgg16 } from '../../src/model/backbones/vgg16-layers';
 import { writeKerasVgg16 } from '../fixtures/keras-h5';
 import { listWithH5py } from '../fixtures/h5py';
 import { mobileNetLike, randomize } from '../fixtures/random-models';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyKerasWeights, readKerasWeights, type H5Node } from '../../src/model/keras-h5';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { buildVgg16 } from '../../src/model/backbones/vgg16-layers';
 import { writeKerasVgg16, type FixtureOptions } from '../fixtures/keras-h5';
 
 let dir: string;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachHead } from '../../src/model/head';
 import { lastBlockStart } from '../../src/model/last-block';
 import { freezeBelow, inspectLayers, layerIndex } from '../../src/model/layers';
-import { buildVgg16, VGG16_BASE_LAST_INDEX } from '../../src/model/vgg16';
+import { buildVgg16, VGG16_BASE_LAST_INDEX } from '../../src/model/backbones/vgg16-layers';
 
 // RECIPE.md section 1: inspect_model.py's table and Keras' layer names.
 const RECIPE_CLASSES = [

@@ -6,7 +6,7 @@ import { readSavedModel } from '../../src/export/artifacts';
 import { toOnnx, ONNX_INPUT, ONNX_OUTPUT } from '../../src/export/onnx';
 import { exportLayersModel } from '../../src/model/export';
 import { attachHead } from '../../src/model/head';
-import { buildVgg16 } from '../../src/model/vgg16';
+import { buildVgg16 } from '../../src/model/backbones/vgg16-layers';
 import type { Preprocessing } from '../../src/protocol';
 import { SeededRandom } from '../../src/rng';
 import { everyOtherLayer, mobileNetLike, randomize } from '../fixtures/random-models';

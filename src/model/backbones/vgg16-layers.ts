@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
-import { deriveSeed } from '../rng';
+import { ConfigError } from '../../errors';
+import { deriveSeed } from '../../rng';
 
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
