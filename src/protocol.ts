@@ -100,14 +100,14 @@ export interface TrainConfig {
 export type EffectiveConfig = Omit<TrainConfig, 'batchSize' | 'unfreezeFrom'> & { preprocessing: Preprocessing; batchSize: number; unfreezeFrom: number | string };
 
 /** One image of a dataset, before decoding: where to get its bytes and which class folder it sits in. */
-export interface DatasetItem {
+export type DatasetItem = {
   /** Path relative to the dataset root, e.g. `daisy/img_01.jpg`; used in every message about the file. */
   path: string;
   className: string;
-  /** Either a URL the worker fetches, or the bytes themselves (a File from a picker). */
-  url?: string;
-  blob?: Blob;
-}
+} & ImageBytes;
+
+/** Where an image's bytes are: a URL the worker fetches, or the bytes themselves (a File from a picker, a stored image). */
+export type ImageBytes = { url: string; blob?: never } | { blob: Blob; url?: never };
 
 export interface DatasetSource {
   classes: string[];
@@ -259,6 +259,8 @@ export interface Prediction {
 export type TrainEvent =
   | { type: 'backend'; choice: BackendChoice }
   | { type: 'info'; message: string }
+  /** The run stopped between two batches on a pause ('paused'), or went on after one ('running'); `where` says where it stands. */
+  | { type: 'status'; state: 'paused' | 'running'; where: string }
   | { type: 'warning'; message: string }
   | { type: 'decode-progress'; done: number; total: number }
   /** `done` of `total` passes of the frozen layers: each of `images` training images in `views` views, each held-out image once. */

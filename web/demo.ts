@@ -2,6 +2,7 @@
 import { registerSW } from 'virtual:pwa-register';
 import './finetune-trainer';
 import { formatMB } from '../src/units';
+import type { ProjectSummary } from '../src/store/projects';
 
 registerSW({ immediate: true });
 
@@ -27,8 +28,8 @@ function fill(list: HTMLUListElement, items: HTMLLIElement[], empty: string): vo
 }
 
 /** A stored project's state as the list says it: nothing here trains it unless this page does. */
-function projectState(p: { status: string; checkpoint: string }): string {
-  if (p.checkpoint === 'finished' || p.status === 'done') return 'done';
+function projectState(p: Pick<ProjectSummary, 'status' | 'cursor' | 'checkpoint'>): string {
+  if (p.cursor?.done || p.status === 'done') return 'done';
   return p.checkpoint ? `stopped at ${p.checkpoint}` : 'not trained yet';
 }
 

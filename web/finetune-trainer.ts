@@ -293,7 +293,7 @@ export class FinetuneTrainer extends LitElement {
         planError: this.missingBaseSource() ? null : this.planner.error,
         waitingFor: this.missingBaseSource() ? (choice === 'tfjs' ? 'a TF.js model and the layer to cut it at' : 'the Keras .h5 file') : null,
         disabled,
-        startingOver: !!c.project?.checkpoint && c.project.checkpoint !== 'finished',
+        startingOver: c.project?.cursor?.done === false,
         onPreset: (name) => {
           if (name === 'custom') this.advancedOpen = true;
           else this.usePreset(name);
@@ -392,7 +392,7 @@ export class FinetuneTrainer extends LitElement {
       cache: this.cache,
       cacheViews: this.cacheViews,
     };
-    const canResume = !!c.project?.checkpoint && c.project.checkpoint !== 'finished' && !busy;
+    const canResume = c.project?.cursor?.done === false && !busy;
     const prepared = c.prepared;
     return html`
       <div class="sr-only" role="status" aria-live="polite">${c.announcement}</div>

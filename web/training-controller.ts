@@ -149,7 +149,7 @@ export class TrainingController implements ReactiveController {
     this.blobs = new Map(images.map((i) => [i.path, i.blob]));
     // Where it was, without decoding a single image: an unfinished checkpoint's stages and every epoch
     // since stage 1's first, else the last run's finished stages.
-    const sofar = this.project.checkpoint && this.project.checkpoint !== 'finished' ? await this.client.api.trainedSoFar(id) : null;
+    const sofar = this.project.cursor?.done === false ? await this.client.api.trainedSoFar(id) : null;
     const runs = sofar ? [] : await this.client.api.runs(id);
     this.stages = sofar?.stages ?? runs.filter((r) => r.stages.length).at(-1)?.stages ?? [];
     this.history = sofar?.history ?? this.stages.flatMap((s) => s.history);
@@ -246,8 +246,8 @@ export class TrainingController implements ReactiveController {
         this.announcement = `Stage ${event.stage} finished: accuracy ${event.result.report?.accuracy.toFixed(2) ?? 'n/a'} on held-out images.`;
         host.dispatchEvent(new FinetuneEvent('finetune-stage', { stage: event.stage, phase: 'end', result: event.result }));
         break;
-      case 'info':
-        if (event.message.startsWith('paused')) this.status = 'paused';
+      case 'status':
+        this.status = event.state === 'paused' ? 'paused' : 'training';
         break;
       default:
     }

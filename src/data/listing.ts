@@ -1,15 +1,13 @@
 import { DatasetError } from '../errors';
-import type { DatasetItem, DatasetSource, SkippedFile } from '../protocol';
+import type { DatasetItem, DatasetSource, ImageBytes, SkippedFile } from '../protocol';
 
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif'] as const;
 const JUNK_FILES = new Set(['thumbs.db', 'desktop.ini']);
 
-export interface ListedFile {
+export type ListedFile = {
   /** Relative to the dataset root, '/'-separated: `class_name/image.jpg` (deeper nesting allowed). */
   path: string;
-  url?: string;
-  blob?: Blob;
-}
+} & ImageBytes;
 
 export interface DatasetListing {
   source: DatasetSource;
@@ -52,7 +50,7 @@ export function listDataset(files: ListedFile[], root: string, folders: string[]
       continue;
     }
     classNames.add(entry.className);
-    items.push({ path: entry.path, className: entry.className, url: file.url, blob: file.blob });
+    items.push({ path: entry.path, className: entry.className, ...(file.url !== undefined ? { url: file.url } : { blob: file.blob }) });
   }
   const classes = [...classNames].sort();
   if (items.length === 0) {

@@ -5,8 +5,13 @@ import { upgradeCheckpoint } from '../checkpoint/upgrade';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
 import { readRetrying } from './transient-read';
 
+/** Where a stored checkpoint stands: between two batches of a stage (resumable), or past both stages. */
+export type CheckpointCursor = { done: true } | { done: false; stage: 1 | 2; epoch: number; step: number };
+
 export interface ProjectSummary extends ProjectRecord {
-  /** Where its checkpoint stands ('' without one). */
+  /** Its checkpoint's cursor; null without one. */
+  cursor: CheckpointCursor | null;
+  /** The same in words, as the page shows it ('' without one; 'finished'; 'stage 1, epoch 2, batch 3'). */
   checkpoint: string;
   checkpointBytes: number;
 }
@@ -60,8 +65,9 @@ export async function listProjects(db: FinetuneStore): Promise<ProjectSummary[]>
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .map((p) => {
       const c = checkpoints.find((x) => x.projectId === p.id);
-      const where = !c ? '' : c.cursor.done ? 'finished' : `stage ${c.cursor.stage}, epoch ${c.cursor.epoch}, batch ${c.cursor.step}`;
-      return { ...p, checkpoint: where, checkpointBytes: c ? c.weights.data.byteLength + (c.optimizer?.data.byteLength ?? 0) : 0 };
+      const cursor: CheckpointCursor | null = !c ? null : c.cursor.done ? { done: true } : { done: false, stage: c.cursor.stage, epoch: c.cursor.epoch, step: c.cursor.step };
+      const where = !cursor ? '' : cursor.done ? 'finished' : `stage ${cursor.stage}, epoch ${cursor.epoch}, batch ${cursor.step}`;
+      return { ...p, cursor, checkpoint: where, checkpointBytes: c ? c.weights.data.byteLength + (c.optimizer?.data.byteLength ?? 0) : 0 };
     });
 }
 

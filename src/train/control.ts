@@ -1,4 +1,7 @@
 import { CancelledError } from '../errors';
+import type { TrainEvent } from '../protocol';
+
+type StatusEvent = Extract<TrainEvent, { type: 'status' }>;
 
 /**
  * Lets queued messages (pause, cancel) run. On wasm and cpu a training step resolves through microtasks
@@ -24,6 +27,9 @@ export class RunControl {
   saveBeforeStop = false;
   private wake: (() => void) | null = null;
 
+  /** `onStatus` hears each pause where the loop stops, and the going on after it. */
+  constructor(private readonly onStatus: (event: StatusEvent) => void = () => undefined) {}
+
   pause(): void {
     this.paused = true;
   }
@@ -44,15 +50,20 @@ export class RunControl {
     return this.paused;
   }
 
-  /** Yields to queued messages, then resolves when running; waits while paused; throws once cancelled. */
-  async between(onPause?: () => void): Promise<void> {
+  /**
+   * Yields to queued messages, then resolves when running; waits while paused, saying so with `where`
+   * ('in stage 1, epoch 2, before batch 3/10'); throws once cancelled.
+   */
+  async between(where: () => string = () => ''): Promise<void> {
     await yieldToEventLoop();
     if (this.paused && !this.cancelled) {
-      onPause?.();
+      const at = where();
+      this.onStatus({ type: 'status', state: 'paused', where: at });
       while (this.paused && !this.cancelled) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
       }
+      if (!this.cancelled) this.onStatus({ type: 'status', state: 'running', where: at });
     }
     if (this.cancelled) throw new CancelledError();
   }

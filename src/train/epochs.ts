@@ -25,7 +25,7 @@ export interface EpochLoop {
   /** Running means of the epoch in progress, whenever they are read (a few times a second). */
   onBatch?(epoch: number, step: number, steps: number, loss: number, acc: number): void;
   /** Told when paused, before it waits. */
-  onPause?(epoch: number, step: number, steps: number): void;
+  pausedAt?(epoch: number, step: number, steps: number): string;
   /** After every batch but an epoch's last; `at` reads the metrics still on the device, only when called. */
   afterBatch?(at: () => Promise<LoopPosition>): Promise<void>;
   /** Cancelled with leave to save first (RunControl.cancel(true)): where the loop stands, before it throws. */
@@ -79,7 +79,7 @@ export async function runEpochs(loop: EpochLoop): Promise<LoopOutcome> {
       for (let step = resuming ? from.step : 0; step < batches.length; step++) {
         if (control.isPaused) await readMetrics(); // a paused run shows where it stands
         try {
-          await control.between(() => loop.onPause?.(epoch, step, steps));
+          await control.between(() => loop.pausedAt?.(epoch, step, steps) ?? '');
         } catch (error) {
           if (control.saveBeforeStop && loop.onStop) await readMetrics().then(() => loop.onStop!(at(step)));
           throw error;

@@ -137,7 +137,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
   let done = 0;
   const fill = async (indices: readonly number[], target: Float32Array, augmented: boolean): Promise<void> => {
     for (let start = 0; start < indices.length; start += config.batchSize) {
-      await control.between(() => emit({ type: 'info', message: `paused in stage ${stage}, while caching its frozen layers (${done}/${total} images)` }));
+      await control.between(() => `in stage ${stage}, while caching its frozen layers (${done}/${total} images)`);
       const chunk = indices.slice(start, start + config.batchSize);
       target.set(await outputsOf(prefix, await makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
       done += chunk.length;

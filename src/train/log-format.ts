@@ -60,6 +60,8 @@ export function formatEvent(event: TrainEvent): string[] {
       return [`[INFO] ${event.message}`];
     case 'warning':
       return [`[WARN] ${event.message}`];
+    case 'status':
+      return event.state === 'paused' ? [`[INFO] paused ${event.where}`.trimEnd()] : [];
     case 'decode-progress':
       return event.done % PROCESSED_EVERY === 0 || event.done === event.total ? [`[INFO] processed ${event.done}/${event.total}`] : [];
     case 'cache':

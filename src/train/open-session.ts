@@ -11,12 +11,13 @@ import type { CheckpointPolicy } from './checkpointer';
 import { TrainingSession } from './session';
 
 /** What the worker is asked to open: a stored project (by id), or a dataset given by URLs or blobs. */
-export interface OpenInput {
+/** What to train: a stored project (its images, its lock, its runs), or a dataset given whole (the command line's). */
+export type OpenInput = OpenSettings &
+  ({ projectId: string; dataset?: never; root?: never; skipped?: never } | { dataset: DatasetSource; root?: string; skipped?: SkippedFile[]; projectId?: never });
+
+/** How to open either kind. */
+export interface OpenSettings {
   config?: TrainConfigInput;
-  projectId?: string;
-  dataset?: DatasetSource;
-  root?: string;
-  skipped?: SkippedFile[];
   resume?: boolean;
   /** Where to keep checkpoints; a project keeps them in IndexedDB unless told otherwise. */
   checkpoint?: CheckpointSettings;

@@ -45,7 +45,7 @@ export async function runTrial(ctx: StageContext, feed: StageFeed, spec: TrialSp
       epochs,
       shuffle: streamFor(config.seed, `search/${stage}`),
       control,
-      onPause: () => void emit({ type: 'info', message: `paused in stage ${stage}, while searching its learning rate (trial ${spec.trial})` }),
+      pausedAt: () => `in stage ${stage}, while searching its learning rate (trial ${spec.trial})`,
       afterEpoch: async (metrics, history, _next, scored) => {
         if (scored) {
           const score = { valAcc: scored.accuracy, valLoss: scored.loss };

@@ -335,7 +335,7 @@ function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, con
     config,
     emit,
     head: { kind: 'flatten', kinds: ['flatten'], options: { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed }, replace: () => undefined },
-    control: new RunControl(),
+    control: new RunControl(emit),
     shuffle: streamFor(config.seed, 'shuffle'),
     augment: streamFor(config.seed, 'augment'),
   };

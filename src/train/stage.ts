@@ -120,7 +120,7 @@ async function attempt(ctx: StageContext, feed: StageFeed, plan: StagePlan, sett
       control,
       from: resume,
       onBatch: (epoch, step, steps, loss, acc) => void emit({ type: 'batch', stage, epoch, step, steps, loss, acc }),
-      onPause: (epoch, step, steps) => void emit({ type: 'info', message: `paused in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}` }),
+      pausedAt: (epoch, step, steps) => `in stage ${stage}, epoch ${epoch}, before batch ${step + 1}/${steps}`,
       afterBatch: async (at) => {
         best.moved();
         await ctx.checkpoint?.(async () => position(await at()), false);

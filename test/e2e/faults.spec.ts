@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { TrainConfigInput } from '../../src/config';
 import type { TrainEvent } from '../../src/protocol';
-import type { OpenInput } from '../../src/train/open-session';
+import type { OpenInput, OpenSettings } from '../../src/train/open-session';
 import type { FaultDrill } from '../../src/train/fault-drill';
 import { expect, importProject, inputFor, type Runner, sampleSubset, test } from './fixtures';
 
@@ -12,7 +12,7 @@ import { expect, importProject, inputFor, type Runner, sampleSubset, test } from
 // validation slice, so every batch counted here is one of the stage's (a search would train more).
 const CONFIG: TrainConfigInput = { inputSize: 32, batchSize: 4, backend: 'wasm', validationFraction: 0, head: { epochs: 3, learningRate: 1e-3 }, finetune: { epochs: 2, learningRate: 1e-3 } };
 
-function projectInput(projectId: string, extra: Partial<OpenInput> = {}): OpenInput {
+function projectInput(projectId: string, extra: OpenSettings = {}): OpenInput {
   return { projectId, checkpoint: { target: { kind: 'indexeddb', projectId }, everyBatches: 1 }, ...extra };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { listDirectory, DATASET_ROUTE } from '../../cli/dataset-dir';
 import { startServer, type LocalServer } from '../../cli/server';
 import type { TrainConfigInput } from '../../src/config';
-import { listDataset } from '../../src/data/listing';
+import { listDataset, type ListedFile } from '../../src/data/listing';
 import type { LayerFingerprint, PrepareResult, StageResult, TrainEvent } from '../../src/protocol';
 import type { OpenInput } from '../../src/train/open-session';
 
@@ -114,7 +114,7 @@ export async function importProject(runner: Runner, dataRoot: string, folder: st
   return runner.page.evaluate(
     async ([name, cfg, list]) => {
       const project = await window.finetune.createProject(name, cfg);
-      const picked = await Promise.all(list.map(async (f) => ({ path: `${name}/${f.path}`, blob: await (await fetch(f.url!)).blob() })));
+      const picked = await Promise.all(list.map(async (f: ListedFile) => ({ path: `${name}/${f.path}`, blob: await (await fetch(f.url!)).blob() })));
       await window.finetune.api.importFiles(project.id, picked);
       return project.id;
     },

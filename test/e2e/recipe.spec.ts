@@ -86,7 +86,7 @@ test('pause holds training between batches, resume continues it, cancel stops it
   const stage = runner.page.evaluate(() => window.finetune.api.trainStage(1));
   await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'batch'));
   await runner.page.evaluate(() => window.finetune.api.pause());
-  await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'info' && e.message.startsWith('paused in stage 1')));
+  await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'status' && e.state === 'paused' && e.where.startsWith('in stage 1')));
   const whilePaused = await batches();
   await runner.page.waitForTimeout(1500);
   expect(await batches()).toBe(whilePaused);
