@@ -204,7 +204,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       'smaller-batch-on-oom': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'finetune' },
-      export: { type: 'string', default: 'tfjs' },
+      export: { type: 'string', default: SOURCE_FORMAT.name },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

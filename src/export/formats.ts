@@ -19,17 +19,17 @@ export const SOURCE_FORMAT: Exporter<FormatName> = TFJS_EXPORTER;
 /** The source format's export back from its files. */
 export const sourceFromFiles: (files: readonly ExportFile[]) => ExportedModel = tfjsFromFiles;
 
-/** Each format's files, as they are named in the output folder or the download. */
-export const EXPORT_FILES = Object.fromEntries(EXPORTERS.map((e) => [e.name, e.files])) as Record<FormatName, readonly string[]>;
+/** What the command line's log says of each format's file. */
 export const EXPORT_LABEL = Object.fromEntries(EXPORTERS.map((e) => [e.name, e.label])) as Record<FormatName, string>;
 
+/** The format of that name. */
 export function exporterOf(name: FormatName): Exporter<FormatName> {
   const exporter = EXPORTERS.find((e) => e.name === name);
   if (!exporter) throw new ConfigError(`no export format ${JSON.stringify(name)}; the formats are ${EXPORT_FORMATS.join(', ')}`);
   return exporter;
 }
 
-/** 'tfjs,onnx' as formats, each once, tfjs always among them (it is what the others are made from). */
+/** 'tfjs,onnx' as formats, each once, in the registry's order, tfjs always among them (it is what the others are made from). */
 export function parseExportFormats(text: string, option = '--export'): FormatName[] {
   const asked = text.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = asked.filter((f) => !(EXPORT_FORMATS as readonly string[]).includes(f));
