@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseExportFormats, type ExportFormat } from '../src/export/formats';
+import { EXPORTERS, parseExportFormats, SOURCE_FORMAT, type FormatName } from '../src/export/formats';
 import { CACHE_CHOICES, cacheStages, RUN_PRESETS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { HEAD_KINDS, type BackendPreference, type Preprocessing, type RecoverySettings } from '../src/protocol';
@@ -10,11 +10,16 @@ export const BUNDLED_MODEL_DIR = 'out/flowers4';
 /** Small enough to run both stages in a few minutes on a CPU; any flag given overrides it. */
 export const BUNDLED_PRESET = RUN_PRESETS.quick;
 
+/** Files as the help names them, in the output folder: OUT/model.json, OUT/weights.bin. */
+function inOut(files: readonly string[]): string {
+  return files.map((f) => `OUT/${f}`).join(', ');
+}
+
 export const FINETUNE_USAGE = `Usage: npx finetune-trainer --dataset DIR [--model OUT] [options]
        npm run finetune -- [--dataset DIR] [--model OUT] [options]    (in the repository)
 
 Fine-tunes VGG16 on DIR/class_name/*.jpg in headless Chromium (the reference recipe: stage 1 trains a
-new head on the frozen base, stage 2 also trains block5), then writes OUT/model.json, OUT/weights.bin
+new head on the frozen base, stage 2 also trains block5), then writes ${inOut(SOURCE_FORMAT.files)}
 (a TF.js layers model) and OUT/report.json.
 
   --dataset DIR            one folder per class (default, in the repository only: the bundled
@@ -27,9 +32,9 @@ new head on the frozen base, stage 2 also trains block5), then writes OUT/model.
                            at that layer)
   --mode M                 finetune (the two stages, default) or features (the frozen base once, then
                            a softmax regression on its pooled features: the baseline to beat)
-  --export F,...           also write the model as onnx (OUT/model.onnx: RGB pixels 0-255 in, class
-                           probabilities out, preprocessing inside) and/or keras-h5 (OUT/weights.h5,
-                           Keras' save_weights layout); default: tfjs only, which is always written
+  --export F,...           also write the model in these formats (README, 'Use your model'); default:
+                           ${SOURCE_FORMAT.name} only, which is always written
+${EXPORTERS.filter((e) => !e.source).map((e) => `${' '.repeat(29)}${e.name}: ${inOut(e.files)}`).join('\n')}
   --size N                 square input side, >= 32 (default 224)
   --head-epochs N          stage 1 epochs (default 25)
   --finetune-epochs N      stage 2 epochs (default 100)
@@ -93,7 +98,7 @@ export interface FinetuneArgs {
   config: TrainConfigInput;
   mode: 'finetune' | 'features';
   /** The formats to write (tfjs always first). */
-  exports: ExportFormat[];
+  exports: FormatName[];
   resume: boolean;
   /** Replace an unfinished run's checkpoint (start over), or an earlier run's model and report. */
   restart: boolean;
@@ -199,7 +204,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
       'smaller-batch-on-oom': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'finetune' },
-      export: { type: 'string', default: 'tfjs' },
+      export: { type: 'string', default: SOURCE_FORMAT.name },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

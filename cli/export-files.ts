@@ -1,12 +1,13 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSavedModel, type SavedModel } from '../src/export/artifacts';
-import { EXPORT_FILES, EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
-import { writeKerasFile, type H5File } from '../src/export/keras-h5';
-import { toOnnx } from '../src/export/onnx';
-import { writeAside, writeAtomically } from './atomic-write';
+import { exportSource, type Exporter } from '../src/export/format';
+import { EXPORTERS, SOURCE_FORMAT, sourceFromFiles, type FormatName } from '../src/export/formats';
+import { writeAtomically } from './atomic-write';
 
-export type WrittenExport = { format: ExportFormat; file: string } & ({ bytes: number } | { error: string });
+export type WrittenExport = { format: FormatName; file: string } & ({ bytes: number } | { error: string });
+
+/** The formats the command line makes here in Node, from the TF.js files the page wrote. */
+const MADE_HERE: readonly Exporter<FormatName>[] = EXPORTERS.filter((e) => e.places.includes('node'));
 
 /**
  * Makes the formats other than TF.js from the TF.js model in `outDir` (model.json, weights.bin), each
@@ -14,32 +15,29 @@ export type WrittenExport = { format: ExportFormat; file: string } & ({ bytes: n
  * why and leaves no file, half-written or whole; the others are still written. Files of an earlier
  * run's formats are removed first, asked for this time or not.
  */
-export async function writeExports(outDir: string, formats: readonly ExportFormat[]): Promise<WrittenExport[]> {
+export async function writeExports(outDir: string, formats: readonly FormatName[]): Promise<WrittenExport[]> {
   // An earlier run's exports (the folder was claimed with --overwrite) must not sit beside this model.
-  await Promise.all(EXPORT_FORMATS.filter((f) => f !== 'tfjs').flatMap((f) => EXPORT_FILES[f].map((file) => rm(join(outDir, file), { force: true }))));
-  const others = formats.filter((f) => f !== 'tfjs');
-  if (!others.length) return [];
-  const [json, weights] = await Promise.all([readFile(join(outDir, 'model.json'), 'utf8'), readFile(join(outDir, 'weights.bin'))]);
-  const saved = readSavedModel(json, new Uint8Array(weights).buffer);
+  await removeFiles(outDir, MADE_HERE);
+  const asked = MADE_HERE.filter((e) => formats.includes(e.name));
+  if (!asked.length) return [];
+  const files = await Promise.all(SOURCE_FORMAT.files.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(outDir, name))).buffer })));
+  const source = exportSource(sourceFromFiles(files));
+  source.saved(); // a model no format can read fails the run here, before any is written
   const written: WrittenExport[] = [];
-  for (const format of others) {
-    const file = EXPORT_FILES[format][0]!;
-    const path = join(outDir, file);
+  for (const exporter of asked) {
+    const file = exporter.files[0]!;
     try {
-      await WRITERS[format](path, saved);
-      written.push({ format, file, bytes: (await stat(path)).size });
+      const made = await exporter.make(source);
+      for (const f of made) await writeAtomically(join(outDir, f.name), new Uint8Array(f.bytes));
+      written.push({ format: exporter.name, file, bytes: made.reduce((n, f) => n + f.bytes.byteLength, 0) });
     } catch (error) {
-      written.push({ format, file, error: (error as Error).message });
+      await removeFiles(outDir, [exporter]);
+      written.push({ format: exporter.name, file, error: (error as Error).message });
     }
   }
   return written;
 }
 
-const WRITERS: Record<Exclude<ExportFormat, 'tfjs'>, (path: string, saved: SavedModel) => Promise<void>> = {
-  onnx: (path, saved) => writeAtomically(path, toOnnx(saved)),
-  'keras-h5': async (path, saved) => {
-    const h5wasm = await import('h5wasm/node');
-    await h5wasm.ready;
-    await writeAside(path, (partial) => writeKerasFile((p) => new h5wasm.File(p, 'w') as unknown as H5File, partial, saved));
-  },
-};
+function removeFiles(outDir: string, exporters: readonly Exporter[]): Promise<unknown> {
+  return Promise.all(exporters.flatMap((e) => e.files.map((file) => rm(join(outDir, file), { force: true }))));
+}

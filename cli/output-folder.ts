@@ -6,13 +6,13 @@ import { mkdir, open, readFile, rm, stat, statfs, writeFile } from 'node:fs/prom
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { OutputError } from '../src/errors';
-import { EXPORT_FILES } from '../src/export/formats';
+import { EXPORTERS } from '../src/export/formats';
 import { CHECKPOINT_FILE } from './server';
 import { formatMB } from '../src/units';
 
 export const LOCK_FILE = '.finetune-trainer.lock';
 /** What a finished run leaves; a run into a folder holding any of them replaces them only with --overwrite. */
-export const MODEL_FILES = [...Object.values(EXPORT_FILES).flat(), 'report.json'];
+export const MODEL_FILES = [...EXPORTERS.flatMap((e) => e.files), 'report.json'];
 
 export interface OutputIntent {
   datasetDir: string;

@@ -4,7 +4,7 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { RUN_PRESETS, type CacheChoice, type RunPresetName, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
-import { EXPORT_FORMATS, type ExportFormat } from '../src/export/formats';
+import { DOWNLOAD_FORMATS, downloadOf, type ExportFormat } from '../src/export/downloads';
 import type { BackendPreference, Prediction, Preprocessing, TrainConfig } from '../src/protocol';
 import { reportsCsv } from '../src/train/report-export';
 import type { ImportSource } from './import-source';
@@ -230,7 +230,7 @@ export class FinetuneTrainer extends LitElement {
    * the weights in Keras' save_weights layout.
    */
   export(format: ExportFormat = 'tfjs'): Promise<Blob> {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) return Promise.reject(new ConfigError(`export takes ${EXPORT_FORMATS.join(', ')}; got '${String(format)}'`));
+    if (!(DOWNLOAD_FORMATS as readonly string[]).includes(format)) return Promise.reject(new ConfigError(`export takes ${DOWNLOAD_FORMATS.join(', ')}; got '${String(format)}'`));
     return this.planner.holding(() => this.controller.exportModel(format));
   }
 
@@ -315,7 +315,7 @@ export class FinetuneTrainer extends LitElement {
   }
 
   private async downloadModel(format: ExportFormat): Promise<void> {
-    download(await this.export(format), `${fileStem(this.controller.project?.name ?? 'model')}${DOWNLOAD_SUFFIX[format]}`);
+    download(await this.export(format), `${fileStem(this.controller.project?.name ?? 'model')}${downloadOf(format).suffix}`);
   }
 
   private downloadReport(format: 'json' | 'csv'): void {
@@ -452,13 +452,10 @@ export class FinetuneTrainer extends LitElement {
   }
 }
 
-/** What a downloaded model is called after the project: Keras reads a name ending in .h5 (not .weights.h5) as save_weights' layout. */
 /** A project name as a file name: 'Flowers test' -> 'flowers-test' (letters, digits, - and _ only). */
 function fileStem(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
 }
-
-const DOWNLOAD_SUFFIX: Record<ExportFormat, string> = { tfjs: '-tfjs.zip', onnx: '.onnx', 'keras-h5': '-keras.h5' };
 
 customElements.define('finetune-trainer', FinetuneTrainer);
 

@@ -1,6 +1,6 @@
 // The headless runner page: the command line and the end-to-end tests drive the worker through it.
 import * as Comlink from 'comlink';
-import type { ExportedModel, TrainEvent } from '../src/protocol';
+import type { TrainEvent } from '../src/protocol';
 import { formatEvent } from '../src/train/log-format';
 import type { TrainConfigInput } from '../src/config';
 import { watchProgress } from '../src/store/project-lock';
@@ -42,12 +42,11 @@ const runner = {
   watch(projectId: string): () => void {
     return watchProgress(projectId, (event) => void record(event));
   },
-  /** Exports the trained model and PUTs model.json and its weights file under `prefix`. */
+  /** Exports the trained model and PUTs its files (model.json and its weights file) under `prefix`. */
   async exportTo(prefix: string): Promise<{ files: string[]; bytes: number }> {
-    const model: ExportedModel = await client.api.exportModel();
-    await put(`${prefix}/model.json`, model.modelJson);
-    await put(`${prefix}/${model.weightsFileName}`, model.weights);
-    return { files: ['model.json', model.weightsFileName], bytes: model.modelJson.length + model.weights.byteLength };
+    const files = await client.api.exportAs();
+    for (const file of files) await put(`${prefix}/${file.name}`, file.bytes);
+    return { files: files.map((f) => f.name), bytes: files.reduce((n, f) => n + f.bytes.byteLength, 0) };
   },
 };
 

@@ -1,8 +1,8 @@
-import { strToU8, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { TrainConfigInput } from '../src/config';
-import type { ExportFormat } from '../src/export/formats';
+import type { ExportFormat } from '../src/export/downloads';
 import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult, TrainConfig, TrainEvent } from '../src/protocol';
 import type { ImportResult } from '../src/store/import';
 import type { RunEstimate } from '../src/train/estimate';
@@ -347,16 +347,13 @@ export class TrainingController implements ReactiveController {
     });
   }
 
-  /**
-   * The trained model: for tfjs a zip of model.json and weights.bin, ready for tf.loadLayersModel; for
-   * onnx the .onnx file (raw RGB pixels in); for keras-h5 the weights in Keras' save_weights layout.
-   */
-  exportModel(format: ExportFormat = 'tfjs'): Promise<Blob> {
+  /** The trained model in `format`, made in the worker: its one file as it is, or a zip of its files (TF.js: model.json and weights.bin). */
+  exportModel(format: ExportFormat): Promise<Blob> {
     return this.busyWith(`export:${format}`, async () => {
       await this.ensureModel();
-      if (format !== 'tfjs') return new Blob([(await this.client.api.exportAs(format)).bytes], { type: 'application/octet-stream' });
-      const model = await this.client.api.exportModel();
-      const zip = zipSync({ 'model.json': strToU8(model.modelJson), [model.weightsFileName]: new Uint8Array(model.weights) });
+      const files = await this.client.api.exportAs(format);
+      if (files.length === 1) return new Blob([files[0]!.bytes], { type: 'application/octet-stream' });
+      const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.bytes)])));
       return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
     });
   }

@@ -12,13 +12,13 @@ import { keepPthreadSourceIntact } from '../src/backend/wasm-pthread-source';
 import type { TrainConfigInput } from '../src/config';
 import { decodeImage } from '../src/data/decode';
 import { sha256Of } from '../src/data/sha256';
-import type { ExportFormat } from '../src/export/formats';
-import { convertExport, type ExportedFile } from '../src/export/in-worker';
+import { exportSource, type ExportFile } from '../src/export/format';
+import { exporterOf, SOURCE_FORMAT, type FormatName } from '../src/export/formats';
 import { cachePickedWeights, loadBase, modelLayers } from '../src/model/base';
 import { parseWeights } from '../src/model/base-source';
 import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/store/bases';
 import { BackendError } from '../src/errors';
-import type { BackendName, DatasetItem, LayerInfo, DecodedImage, ExportedModel, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
+import type { BackendName, DatasetItem, LayerInfo, DecodedImage, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
 import { createProject, deleteProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type TrainedSoFar } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
@@ -181,14 +181,10 @@ const api = {
   fingerprints() {
     return current().fingerprints();
   },
-  async exportModel(): Promise<ExportedModel> {
-    const exported = await current().export();
-    return Comlink.transfer(exported, [exported.weights]);
-  },
-  /** The trained model as ONNX or Keras weights, made from its TF.js export here in the worker. */
-  async exportAs(format: Exclude<ExportFormat, 'tfjs'>): Promise<ExportedFile> {
-    const file = await convertExport(format, await current().export());
-    return Comlink.transfer(file, [file.bytes]);
+  /** A format's files (the TF.js model's by default), made here in the worker from the session's TF.js export. */
+  async exportAs(format: FormatName = SOURCE_FORMAT.name): Promise<ExportFile[]> {
+    const files = await exporterOf(format).make(exportSource(await current().export()));
+    return Comlink.transfer(files, files.map((f) => f.bytes));
   },
   createProject(name: string, config: TrainConfigInput, persisted: boolean | null): Promise<ProjectRecord> {
     return db().then((s) => createProject(s, name, config, persisted));

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExportedModel } from '../protocol';
+import { WEIGHTS_FILE } from '../export/tfjs-exporter';
 import { StreamDropout } from './stream-dropout';
-
-export const WEIGHTS_FILE = 'weights.bin';
 
 interface LayerJson {
   class_name: string;

@@ -62,7 +62,7 @@ describe('writing the other formats into the output folder', () => {
   it('takes a list of known formats, always with tfjs, and names the option on anything else', () => {
     expect(parseExportFormats('onnx')).toEqual(['tfjs', 'onnx']);
     expect(parseExportFormats('keras-h5, onnx,tfjs')).toEqual(['tfjs', 'onnx', 'keras-h5']);
-    expect(() => parseExportFormats('onnx,savedmodel')).toThrow("--export takes a comma-separated list of tfjs, onnx, keras-h5; got 'onnx,savedmodel'");
+    expect(() => parseExportFormats('onnx,savedmodel')).toThrow("--export takes a comma-separated list of tfjs, onnx, keras-h5, labels; got 'onnx,savedmodel'");
     expect(() => parseExportFormats('')).toThrow(/^--export takes/);
   });
 });

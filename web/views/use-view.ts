@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import type { ExportFormat } from '../../src/export/formats';
+import { DOWNLOADS, type ExportFormat } from '../../src/export/downloads';
 import type { Prediction } from '../../src/protocol';
 
 export interface UseViewProps {
@@ -52,9 +52,7 @@ export function useView(p: UseViewProps): TemplateResult {
           </ul>`
         : ''}
       <div class="row" part="export">
-        ${exportButton('tfjs', 'Download model (.zip)', 'model.json and weights.bin, for tf.loadLayersModel', false)}
-        ${exportButton('onnx', 'ONNX (.onnx)', 'ONNX opset 17: RGB pixels 0-255 in, class probabilities out')}
-        ${exportButton('keras-h5', 'Keras (.h5)', 'Keras weights, for model.load_weights')}
+        ${DOWNLOADS.map((d) => exportButton(d.format, d.button, d.title, !('primary' in d)))}
         <button class="secondary" @click=${() => p.onExportReport('json')}>Report (JSON)</button>
         <button class="secondary" @click=${() => p.onExportReport('csv')}>Report (CSV)</button>
       </div>
