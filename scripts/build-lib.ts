@@ -21,7 +21,8 @@ function reachedTypings(dir: string, entries: string[]): Set<string> {
     if (!existsSync(file)) throw new Error(`build:lib: ${relative(root, file)} is imported by the typings but was not written`);
     reached.add(file);
     for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
-      visit(resolve(dirname(file), `${spec!.replace(/\.js$/, '')}.d.ts`));
+      const target = resolve(dirname(file), spec!.replace(/\.js$/, ''));
+      visit(existsSync(`${target}.d.ts`) || !existsSync(target) ? `${target}.d.ts` : join(target, 'index.d.ts')); // a folder: its index
     }
   };
   for (const entry of entries) visit(join(dir, entry));
