@@ -7,7 +7,6 @@ import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult
 import type { ImportResult } from '../src/store/import';
 import type { RunEstimate } from '../src/train/estimate';
 import type { ProjectSummary } from '../src/store/projects';
-import { openStore, type FinetuneStore } from '../src/store/schema';
 import { formatEvent } from '../src/train/log-format';
 import { FinetuneEvent, type ErrorDetail, type ProgressDetail } from './events';
 import { RunProgress } from './run-progress';
@@ -78,7 +77,6 @@ export class TrainingController implements ReactiveController {
   notes: string[] = [];
   /** The latest line for the live region. */
   announcement = '';
-  private store: Promise<FinetuneStore> | null = null;
   private urls: string[] = [];
   /** The project's images by path, and the object URLs made for them so far. */
   private blobs = new Map<string, Blob>();
@@ -107,10 +105,6 @@ export class TrainingController implements ReactiveController {
 
   get classWarnings(): string[] {
     return this.project ? classWarnings(this.project.classes, this.classCounts) : [];
-  }
-
-  private db(): Promise<FinetuneStore> {
-    return (this.store ??= openStore());
   }
 
   private update(): void {
@@ -142,7 +136,7 @@ export class TrainingController implements ReactiveController {
       this.fail(Object.assign(new Error(`no project ${id} in this browser`), { name: 'ConfigError' }));
       return;
     }
-    const images = await (await this.db()).getAllFromIndex('images', 'byProject', id);
+    const images = await this.client.api.projectImages(id);
     this.revokeUrls();
     this.classCounts = this.project.classes.map((c) => images.filter((i) => i.className === c).length);
     this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.objectUrl(i.blob))]));

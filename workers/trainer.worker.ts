@@ -20,7 +20,7 @@ import { deleteCachedBase, listCachedBases, type BaseSummary } from '../src/stor
 import { BackendError } from '../src/errors';
 import type { BackendName, DatasetItem, LayerInfo, DecodedImage, Prediction, PrepareResult, RecipeResult, StageResult, TrainEvent, TrainEventListener } from '../src/protocol';
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
-import { createProject, deleteProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type TrainedSoFar } from '../src/store/projects';
+import { createProject, deleteProject, imagesOfProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type StoredImage, type TrainedSoFar } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
 import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
 import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
@@ -220,6 +220,10 @@ const api = {
   },
   async runs(projectId: string): Promise<RunRecord[]> {
     return runsOfProject(await db(), projectId);
+  },
+  /** A project's stored images (path, class, bytes as a Blob), in path order: the page shows them, and never opens the database itself. */
+  async projectImages(projectId: string): Promise<StoredImage[]> {
+    return imagesOfProject(await db(), projectId);
   },
   /** An unfinished checkpoint's stages and epochs so far (null: none, or finished). */
   async trainedSoFar(projectId: string): Promise<TrainedSoFar | null> {

@@ -95,12 +95,24 @@ export async function deleteProject(db: FinetuneStore, id: string): Promise<void
   await tx.done;
 }
 
+/** One stored image of a project: its path in the dataset, its class, its bytes. */
+export interface StoredImage {
+  path: string;
+  className: string;
+  blob: Blob;
+}
+
+/** A project's stored images, in path order. */
+export async function imagesOfProject(db: FinetuneStore, id: string): Promise<StoredImage[]> {
+  const images = await db.getAllFromIndex('images', 'byProject', id);
+  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return images.map((i) => ({ path: i.path, className: i.className, blob: i.blob }));
+}
+
 /** The stored images as a dataset, in path order, with the project's class list. */
 export async function datasetOfProject(db: FinetuneStore, id: string): Promise<DatasetSource> {
   const project = await getProject(db, id);
-  const images = await db.getAllFromIndex('images', 'byProject', id);
-  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { classes: project.classes, items: images.map((i) => ({ path: i.path, className: i.className, blob: i.blob })) };
+  return { classes: project.classes, items: await imagesOfProject(db, id) };
 }
 
 export async function startRun(db: FinetuneStore, projectId: string, backend: string, resumedFrom: string | null): Promise<number> {

@@ -71,6 +71,11 @@ describe('the import graph', () => {
     expect(findCycle(graph)).toBeNull();
   });
 
+  it('leaves the database to the worker: the page never opens it', () => {
+    const opening = [...graph.keys()].filter((file) => file.startsWith('web/') && /\bopenStore\b|indexedDB\.open\b|from 'idb'/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(opening).toEqual([]);
+  });
+
   it('keeps the store apart from the training loop', () => {
     const crossing = [...graph].flatMap(([file, targets]) => (file.startsWith('src/store/') ? targets.filter((t) => t.startsWith('src/train/')).map((t) => `${file} -> ${t}`) : []));
     expect(crossing).toEqual([]);
