@@ -79,7 +79,6 @@ export class TrainingSession {
   private stage1Head: EncodedWeights | null;
 
   private constructor(
-    readonly config: EffectiveConfig,
     readonly prepared: PrepareResult,
     private readonly context: StageContext,
     private readonly base: tf.LayersModel,
@@ -195,7 +194,7 @@ export class TrainingSession {
       resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
       finished: checkpoint?.cursor.done ?? false,
     };
-    const session = new TrainingSession(effective, prepared, context, base.model, key, checkpoint ?? null, resume && { ...resume, startWeights }, options);
+    const session = new TrainingSession(prepared, context, base.model, key, checkpoint ?? null, resume && { ...resume, startWeights }, options);
     context.head.replace = (kind) => session.replaceHead(kind);
     return session;
   }
@@ -250,7 +249,7 @@ export class TrainingSession {
     setBatchNormTraining(model, this.config.bnTrain);
     this.context.model = model;
     this.context.head.kind = kind;
-    this.config.headKind = kind;
+    this.reconfigure({ headKind: kind });
     this.prepared.layers = inspectLayers(model);
     this.context.emit({ type: 'info', message: `stage 1: the head is now the ${kind} head (${model.layers.slice(this.headStart).map((l) => l.name).join(', ')})` });
   }
@@ -293,8 +292,19 @@ export class TrainingSession {
   setUnfreezeFrom(layer: number | string): number {
     if (this.stages.some((s) => s.stage === 2) || this.resume?.stage === 2) throw new ConfigError('stage 2 has started: its unfreeze point is fixed');
     const index = requireBaseLayer(this.model, layer, this.headStart);
-    this.config.unfreezeFrom = index;
+    this.reconfigure({ unfreezeFrom: index });
     return index;
+  }
+
+  /** The settings the run trains with: its stage context's, which the stages read as they go. */
+  get config(): EffectiveConfig {
+    return this.context.config;
+  }
+
+  /** Settles a setting the run decided (the head its search picked, a moved stage-2 layer): a new config for the stages, checkpoints and plan alike. */
+  private reconfigure(change: Partial<EffectiveConfig>): void {
+    this.context.config = { ...this.context.config, ...change };
+    this.prepared.config = this.context.config;
   }
 
   fingerprints(): Promise<LayerFingerprint[]> {
