@@ -16,7 +16,7 @@ import { startServer } from '../cli/server';
 import { resolveLocalWeights } from '../cli/weights';
 import { listDataset } from '../src/data/listing';
 import type { RecipeResult, StageResult, TrainEvent } from '../src/protocol';
-import type { OpenInput } from '../src/train/open-session';
+import type { OpenInput } from '../src/run/open-session';
 
 const SHARED = resolve('../shared/data');
 const { values } = parseArgs({

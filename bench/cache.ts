@@ -3,7 +3,7 @@
 import type { Page } from '@playwright/test';
 import type { TrainConfigInput } from '../src/config';
 import type { DatasetSource, StageResult, TrainEvent } from '../src/protocol';
-import type { OpenInput } from '../src/train/open-session';
+import type { OpenInput } from '../src/run/open-session';
 
 /** Opens and trains runs: the worker behind a page (npm run bench), or a session in Node (bench/gpu). */
 export interface RecipeDriver {

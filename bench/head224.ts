@@ -16,7 +16,7 @@ import { resolveLocalWeights } from '../cli/weights';
 import { listDataset } from '../src/data/listing';
 import type { TrainConfigInput } from '../src/config';
 import type { PrepareResult, TrainEvent } from '../src/protocol';
-import type { BenchResult } from '../src/train/benchmark';
+import type { BenchResult } from '../src/run/benchmark';
 
 const SHARED = resolve('../shared/data');
 const DATASET = `${SHARED}/caltech20`;

@@ -12,7 +12,7 @@ import { APP_DIR } from '../cli/app-dir';
 import { startServer } from '../cli/server';
 import { listDataset } from '../src/data/listing';
 import type { BackendName } from '../src/protocol';
-import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
+import type { BenchKind, BenchResult, BenchSpec } from '../src/run/benchmark';
 import { compareCache, pageDriver } from './cache';
 import { compareHead224, head224Missing, type Head224 } from './head224';
 import { compareThreads, type ThreadsComparison } from './threads';

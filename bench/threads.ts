@@ -2,7 +2,7 @@
 // each thread count in a page (and so a worker) of its own, since wasm settles its count once a worker.
 import type { Browser } from 'playwright-core';
 import { newPage } from '../cli/chromium';
-import type { BenchKind, BenchResult, BenchSpec } from '../src/train/benchmark';
+import type { BenchKind, BenchResult, BenchSpec } from '../src/run/benchmark';
 
 const KINDS: BenchKind[] = ['forward', 'stage1', 'stage2'];
 

@@ -3,7 +3,7 @@ import { EXPORTERS, parseExportFormats, SOURCE_FORMAT, type FormatName } from '.
 import { CACHE_CHOICES, cacheStages, RUN_PRESETS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { HEAD_KINDS, type BackendPreference, type Preprocessing, type RecoverySettings } from '../src/protocol';
-import { RECOVERY_DEFAULTS } from '../src/train/recovery';
+import { RECOVERY_DEFAULTS } from '../src/run/recovery';
 
 export const BUNDLED_DATASET = 'samples/flowers4';
 export const BUNDLED_MODEL_DIR = 'out/flowers4';

@@ -10,7 +10,7 @@ import { resolveConfig } from '../src/config';
 import { listDataset } from '../src/data/listing';
 import { KERAS_VGG16_NOTOP } from '../src/model/backbones/vgg16';
 import type { DatasetSource, RecipeResult } from '../src/protocol';
-import type { OpenInput } from '../src/train/open-session';
+import type { OpenInput } from '../src/run/open-session';
 import { EXPORT_LABEL } from '../src/export/formats';
 import { writeAtomically } from './atomic-write';
 import { writeExports } from './export-files';

@@ -4,7 +4,7 @@ import type { TrainEvent } from '../src/protocol';
 import { formatEvent } from '../src/train/log-format';
 import type { TrainConfigInput } from '../src/config';
 import { watchProgress } from '../src/store/project-lock';
-import type { OpenInput } from '../src/train/open-session';
+import type { OpenInput } from '../src/run/open-session';
 import { TrainerClient } from './trainer-client';
 
 const client = new TrainerClient();

@@ -22,13 +22,13 @@ import type { BackendName, DatasetItem, LayerInfo, DecodedImage, Prediction, Pre
 import { filesOfDirectory, filesOfZip, importFiles, type ImportFile, type ImportResult } from '../src/store/import';
 import { createProject, deleteProject, imagesOfProject, listProjects, runsOfProject, trainedSoFar, type ProjectSummary, type StoredImage, type TrainedSoFar } from '../src/store/projects';
 import { openStore, type FinetuneStore, type ProjectRecord, type RunRecord } from '../src/store/schema';
-import { benchmark, type BenchResult, type BenchSpec } from '../src/train/benchmark';
-import { openSession, type OpenedSession, type OpenInput } from '../src/train/open-session';
+import { benchmark, type BenchResult, type BenchSpec } from '../src/run/benchmark';
+import { openSession, type OpenedSession, type OpenInput } from '../src/run/open-session';
 import type { TrainingSession } from '../src/train/session';
 import { progressGate, throttleProgress } from '../src/train/throttle';
 import { planRun, type RunPlan } from '../src/train/plan-run';
-import { drillListener, type FaultDrill } from '../src/train/fault-drill';
-import { trainRecovering, type RecoverableRun } from '../src/train/recovering-run';
+import { drillListener, type FaultDrill } from '../src/run/fault-drill';
+import { trainRecovering, type RecoverableRun } from '../src/run/recovering-run';
 
 keepPthreadSourceIntact();
 setWasmPaths({

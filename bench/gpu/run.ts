@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { probeBackend } from '../../src/backend/probe';
 import { activate, selectBackends } from '../../src/backend/select';
 import type { BackendName, DatasetSource, TrainEvent } from '../../src/protocol';
-import { benchmark, type BenchKind } from '../../src/train/benchmark';
+import { benchmark, type BenchKind } from '../../src/run/benchmark';
 import { TrainingSession } from '../../src/train/session';
 import { compareCache, type RecipeDriver } from '../cache';
 

@@ -10,7 +10,7 @@ import { restoreModelWeights } from './weight-codec';
 import type { Checkpoint, EncodedWeights, StageProgress } from '../checkpoint/format';
 import type { LoopPosition, StageContext } from './stage-types';
 import { setStreamStates } from './stage-settings';
-import { rebatched } from './recovery';
+import { rebatched } from './rebatch';
 
 // What a session takes from a checkpoint: its settings (with what may change on resume), its cursor,
 // and the identity of the data it was trained on.

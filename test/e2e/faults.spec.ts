@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { TrainConfigInput } from '../../src/config';
 import type { TrainEvent } from '../../src/protocol';
-import type { OpenInput, OpenSettings } from '../../src/train/open-session';
-import type { FaultDrill } from '../../src/train/fault-drill';
+import type { OpenInput, OpenSettings } from '../../src/run/open-session';
+import type { FaultDrill } from '../../src/run/fault-drill';
 import { expect, importProject, inputFor, type Runner, sampleSubset, test } from './fixtures';
 
 // Faults caused on purpose mid-epoch (src/train/fault-drill.ts): a kernel that throws, memory that runs

@@ -7,7 +7,7 @@ import { startServer, type LocalServer } from '../../cli/server';
 import type { TrainConfigInput } from '../../src/config';
 import { listDataset, type ListedFile } from '../../src/data/listing';
 import type { LayerFingerprint, PrepareResult, StageResult, TrainEvent } from '../../src/protocol';
-import type { OpenInput } from '../../src/train/open-session';
+import type { OpenInput } from '../../src/run/open-session';
 
 export const SAMPLE = 'samples/flowers4';
 export const APP = 'dist';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FINETUNE_OPTIONS, FINETUNE_USAGE } from '../../cli/args';
 import { RECIPE_DEFAULTS } from '../../src/config';
 import { DEFAULT_CHECKPOINT_POLICY } from '../../src/train/checkpointer';
-import { RECOVERY_DEFAULTS } from '../../src/train/recovery';
+import { RECOVERY_DEFAULTS } from '../../src/run/recovery';
 
 // The README's table of command-line options, held against the options the command line parses, its
 // --help, and the defaults the code runs with: the table cannot drift from what the tool does.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../src/errors';
 import { CancelledError, ConfigError, DivergenceError, OutputError, StorageError } from '../../src/errors';
-import { classifyFault, planRecovery, rebatched, RECOVERY_DEFAULTS, type FaultContext } from '../../src/train/recovery';
+import { classifyFault, planRecovery, RECOVERY_DEFAULTS, type FaultContext } from '../../src/run/recovery';
+import { rebatched } from '../../src/train/rebatch';
 
 const context = (error: unknown, extra: Partial<FaultContext> = {}): FaultContext => ({
   error,

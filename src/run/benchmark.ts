@@ -3,8 +3,8 @@ import { ConfigError } from '../errors';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
 import { buildVgg16 } from '../model/backbones/vgg16-layers';
-import { frozenSplit, throughFrozen } from './frozen-cache';
-import { PendingMetrics, trainStep } from './train-step';
+import { frozenSplit, throughFrozen } from '../train/frozen-cache';
+import { PendingMetrics, trainStep } from '../train/train-step';
 import { VGG16 } from '../model/backbones/vgg16';
 
 export type BenchKind = 'forward' | 'stage1' | 'stage2';

@@ -3,7 +3,7 @@ import { lostDevice, restartBackend } from '../backend/gpu-device';
 import type { TrainEventListener } from '../protocol';
 import { outcomeOf, type OpenedSession, type OpenInput } from './open-session';
 import { planRecovery, RECOVERY_DEFAULTS, type RecoveryPlan } from './recovery';
-import type { TrainingSession } from './session';
+import type { TrainingSession } from '../train/session';
 
 // Training work that survives faults: on a lost device, a failed kernel or memory running out, the run
 // is reported, closed and opened again from its last checkpoint, and the same work goes on there.

@@ -7,8 +7,8 @@ import { acquireProjectLock, progressSender } from '../store/project-lock';
 import { datasetOfProject, endRun, getProject, startRun, updateProject } from '../store/projects';
 import type { FinetuneStore } from '../store/schema';
 import type { CheckpointSink } from '../checkpoint/format';
-import type { CheckpointPolicy } from './checkpointer';
-import { TrainingSession } from './session';
+import type { CheckpointPolicy } from '../train/checkpointer';
+import { TrainingSession } from '../train/session';
 
 /** What the worker is asked to open: a stored project (by id), or a dataset given by URLs or blobs. */
 /** What to train: a stored project (its images, its lock, its runs), or a dataset given whole (the command line's). */
