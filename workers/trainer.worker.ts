@@ -77,7 +77,7 @@ function current(): TrainingSession {
   return opened.session;
 }
 
-/** Runs training work on the open session; a fault reopens it from its last checkpoint (src/train/recovering-run.ts). */
+/** Runs training work on the open session; a fault reopens it from its last checkpoint (src/run/recovering-run.ts). */
 function training<T>(work: (session: TrainingSession) => Promise<T>, endsRecipe: (session: TrainingSession) => boolean): Promise<T> {
   const { input, emit } = openedWith!;
   const run: RecoverableRun = {

@@ -5,7 +5,7 @@ import type { OpenInput, OpenSettings } from '../../src/run/open-session';
 import type { FaultDrill } from '../../src/run/fault-drill';
 import { expect, importProject, inputFor, type Runner, sampleSubset, test } from './fixtures';
 
-// Faults caused on purpose mid-epoch (src/train/fault-drill.ts): a kernel that throws, memory that runs
+// Faults caused on purpose mid-epoch (src/run/fault-drill.ts): a kernel that throws, memory that runs
 // out, a WebGPU device that is destroyed. The run reports each and resumes from its last checkpoint.
 
 // 16 images, 12 for training: 3 batches an epoch, 9 in stage 1 and 6 in stage 2. Given rates and no
