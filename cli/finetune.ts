@@ -24,6 +24,7 @@ import { escapeControls } from './safe-text';
 import { CHECKPOINT_FILE, OUTPUT_ROUTE, startServer } from './server';
 import { APP_DIR, INSTALLED, REPOSITORY_ROOT } from './app-dir';
 import { formatMB } from '../src/units';
+import { runReport } from '../src/run/report';
 
 /** Exit codes: 1 a failed run, 2 a usage or settings error, 130 cancelled with Ctrl-C. */
 const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
@@ -180,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     console.log('[INFO] serializing model...');
     const saved = await page.evaluate((prefix) => window.finetune.exportTo(prefix), OUTPUT_ROUTE.slice(0, -1));
-    const report = { createdAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, dataset: datasetDir, ...outcome.result };
+    const report = runReport(outcome.result, datasetDir, (Date.now() - started) / 1000);
     await writeAtomically(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await rm(join(outDir, CHECKPOINT_FILE), { force: true }); // the run is complete: nothing left to resume
     console.log(`[INFO] wrote ${escapeControls(outDir)}: ${[...saved.files, 'report.json'].join(', ')} (${formatMB(saved.bytes)})`);

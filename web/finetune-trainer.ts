@@ -6,7 +6,7 @@ import { RUN_PRESETS, type CacheChoice, type RunPresetName, type TrainConfigInpu
 import { ConfigError } from '../src/errors';
 import { DOWNLOAD_FORMATS, downloadOf, type ExportFormat } from '../src/export/downloads';
 import type { BackendPreference, Prediction, Preprocessing, TrainConfig } from '../src/protocol';
-import { reportsCsv } from '../src/train/report-export';
+import { reportsCsv, runReport } from '../src/run/report';
 import type { ImportSource } from './import-source';
 import { baseChoiceOf, defaultCut, missingBaseSource, settingsOfChoice, sourceOf } from './base-choice';
 import { configOf, defaultSettings, presetOf, presetSettings, settingsOf } from './element-config';
@@ -321,7 +321,8 @@ export class FinetuneTrainer extends LitElement {
   private downloadReport(format: 'json' | 'csv'): void {
     const c = this.controller;
     const name = `${fileStem(c.project?.name ?? 'model')}-report.${format}`;
-    const body = format === 'csv' ? reportsCsv(c.stages) : JSON.stringify({ project: c.project?.name, classes: c.project?.classes, config: c.prepared?.config, stages: c.stages }, null, 2);
+    const run = { ...c.prepared, classes: c.project?.classes ?? c.prepared?.classes ?? [], stages: c.stages };
+    const body = format === 'csv' ? reportsCsv(c.stages) : JSON.stringify(runReport(run, c.project?.name ?? null, c.progress.finishedIn), null, 2);
     download(new Blob([body], { type: format === 'csv' ? 'text/csv' : 'application/json' }), name);
   }
 

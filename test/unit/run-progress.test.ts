@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classificationReport } from '../../src/train/metrics';
-import { reportsCsv } from '../../src/train/report-export';
+import { reportsCsv } from '../../src/run/report';
 import { durationText, RunProgress } from '../../web/run-progress';
 
 const batch = (stage: 1 | 2, epoch: number, step: number) => ({ type: 'batch', stage, epoch, step, steps: 4, loss: 1, acc: 0.5 }) as const;
