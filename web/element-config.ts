@@ -119,3 +119,9 @@ export function presetOf(s: Pick<ElementSettings, 'inputSize' | 'headEpochs' | '
   });
   return match ?? 'custom';
 }
+
+/** The values the settings form shows, by field. */
+export function formValues(s: ElementSettings): Record<string, string | number> {
+  const { inputSize, batchSize, headUnits, headEpochs, headLr, finetuneEpochs, finetuneLr, headKind, validationFraction, patience, unfreezeFrom, preprocessing, backend, cache, cacheViews } = s;
+  return { inputSize, batchSize, headUnits, headEpochs, headLr, finetuneEpochs, finetuneLr, headKind, validationFraction, patience, unfreezeFrom, preprocessing, backend, cache, cacheViews };
+}

@@ -4,22 +4,23 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { RUN_PRESETS, type CacheChoice, type RunPresetName, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
-import { DOWNLOAD_FORMATS, downloadOf, type ExportFormat } from '../src/export/downloads';
+import { DOWNLOAD_FORMATS, type ExportFormat } from '../src/export/downloads';
 import type { BackendPreference, Prediction, Preprocessing, TrainConfig } from '../src/protocol';
-import { reportsCsv, runReport } from '../src/run/report';
 import type { ImportSource } from './import-source';
 import { baseChoiceOf, defaultCut, missingBaseSource, settingsOfChoice, sourceOf } from './base-choice';
-import { configOf, defaultSettings, presetOf, presetSettings, settingsOf } from './element-config';
+import { configOf, defaultSettings, formValues, presetOf, presetSettings, settingsOf } from './element-config';
+import { download, modelFileName, reportFile } from './element-downloads';
+import { layersPanel } from './layers-panel';
 import { RunPlanner } from './run-planner';
 import { TrainingController } from './training-controller';
 import { basePicker, type BaseChoice } from './views/base-picker';
 import { datasetView } from './views/dataset-view';
 import './views/ft-chart';
 import { importView } from './views/import-view';
-import { layersView } from './views/layers-view';
 import { planView } from './views/plan-view';
 import { progressView } from './views/progress-view';
 import { resultsView } from './views/results-view';
+import { resumeActions } from './views/resume-actions';
 import { settingsView } from './views/settings-view';
 import { elementStyles } from './views/element-styles';
 import { styles } from './views/styles';
@@ -27,13 +28,6 @@ import { useView } from './views/use-view';
 
 export * from './events';
 export type { CacheChoice } from '../src/config';
-
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = Object.assign(document.createElement('a'), { href: url, download: name });
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /**
  * Drop in, pick a folder of class folders, train. Attributes set the recipe's numbers (the form edits
@@ -315,55 +309,7 @@ export class FinetuneTrainer extends LitElement {
   }
 
   private async downloadModel(format: ExportFormat): Promise<void> {
-    download(await this.export(format), `${fileStem(this.controller.project?.name ?? 'model')}${downloadOf(format).suffix}`);
-  }
-
-  private downloadReport(format: 'json' | 'csv'): void {
-    const c = this.controller;
-    const name = `${fileStem(c.project?.name ?? 'model')}-report.${format}`;
-    const run = { ...c.prepared, classes: c.project?.classes ?? c.prepared?.classes ?? [], stages: c.stages };
-    const body = format === 'csv' ? reportsCsv(c.stages) : JSON.stringify(runReport(run, c.project?.name ?? null, c.progress.finishedIn), null, 2);
-    download(new Blob([body], { type: format === 'csv' ? 'text/csv' : 'application/json' }), name);
-  }
-
-  /** An unfinished run: Resume first; starting over throws its checkpoint away, so it asks in place first. */
-  private resumeActions(checkpoint: string): TemplateResult {
-    const resume = html`<button @click=${() => this.start(true)}>Resume (${checkpoint})</button>`;
-    const asking = (on: boolean): void => {
-      this.confirmingRestart = on;
-      this.requestUpdate();
-    };
-    if (!this.confirmingRestart) return html`${resume}<button class="secondary" @click=${() => asking(true)}>Start over…</button>`;
-    const answer = (restart: boolean): void => {
-      asking(false);
-      if (restart) void this.start(false);
-    };
-    return html`${resume}
-      <span class="confirm" role="group" aria-label="Start over?">
-        Starting over discards what is trained up to ${checkpoint}.
-        <button class="danger" @click=${() => answer(true)}>Discard and start over</button>
-        <button class="secondary" @click=${() => answer(false)}>Keep it</button>
-      </span>`;
-  }
-
-  /** The model's layers, with stage 2's first layer to pick: from the plan before Start, from the run once it has opened. */
-  private layersPanel(): TemplateResult | typeof nothing {
-    const c = this.controller;
-    const prepared = c.prepared;
-    if (prepared) {
-      return layersView({
-        layers: prepared.layers,
-        unfreezeFrom: typeof prepared.config.unfreezeFrom === 'number' ? prepared.config.unfreezeFrom : prepared.layers.findIndex((l) => l.name === prepared.config.unfreezeFrom),
-        headStart: prepared.headStart,
-        locked: c.progress.stage === 2 || c.stages.some((s) => s.stage === 2),
-        onUnfreeze: (index) => void c.setUnfreezeFrom(index),
-      });
-    }
-    // While the settings' new plan is measured, the last one's table stays (the planner holds only this project's), unpickable.
-    const current = c.project ? this.planner.planOf(c.project.id, this.trainConfig()) : null;
-    const plan = current ?? this.planner.plan;
-    if (!plan || this.busy) return nothing;
-    return layersView({ layers: plan.layers, unfreezeFrom: plan.unfreezeFrom, headStart: plan.headStart, locked: !current, onUnfreeze: (index) => (this.unfreezeFrom = String(index)) });
+    download(await this.export(format), modelFileName(this.controller.project?.name, format));
   }
 
   /** The shown results were trained from a VGG16 with random weights. */
@@ -376,23 +322,6 @@ export class FinetuneTrainer extends LitElement {
     const c = this.controller;
     const busy = this.busy;
     const starting = c.status === 'preparing';
-    const settings = {
-      inputSize: this.inputSize,
-      batchSize: this.batchSize,
-      headUnits: this.headUnits,
-      headEpochs: this.headEpochs,
-      headLr: this.headLr,
-      finetuneEpochs: this.finetuneEpochs,
-      finetuneLr: this.finetuneLr,
-      headKind: this.headKind,
-      validationFraction: this.validationFraction,
-      patience: this.patience,
-      unfreezeFrom: this.unfreezeFrom,
-      preprocessing: this.preprocessing,
-      backend: this.backend,
-      cache: this.cache,
-      cacheViews: this.cacheViews,
-    };
     const canResume = c.project?.cursor?.done === false && !busy;
     const prepared = c.prepared;
     return html`
@@ -403,17 +332,23 @@ export class FinetuneTrainer extends LitElement {
         : importView({ busy, progress: c.progress.decode, onImport: (source, name) => void this.importDataset(name, source) })}
       ${c.project
         ? html`${settingsView({
-              values: settings,
+              values: formValues(this),
               disabled: busy,
               onChange: (key, value) => Object.assign(this, { [key]: value }),
               lead: this.baseLead(busy),
               advancedOpen: this.advancedOpen,
               onAdvancedToggle: (open) => (this.advancedOpen = open),
             })}
-            ${this.layersPanel()}
+            ${layersPanel(c, this.planner, { config: this.trainConfig(), busy, onPlannedUnfreeze: (index) => (this.unfreezeFrom = String(index)) })}
             <div class="toolbar">
               ${canResume
-                ? this.resumeActions(c.project.checkpoint)
+                ? resumeActions({
+                    checkpoint: c.project.checkpoint,
+                    confirming: this.confirmingRestart,
+                    onConfirming: (asking) => ((this.confirmingRestart = asking), this.requestUpdate()),
+                    onResume: () => void this.start(true),
+                    onRestart: () => void this.start(false),
+                  })
                 : html`<button @click=${() => this.start(false)} ?disabled=${busy || this.planner.held || this.missingBaseSource()} aria-busy=${starting ? 'true' : 'false'}>
                     ${starting ? 'Starting…' : 'Start training'}
                   </button>`}
@@ -446,16 +381,14 @@ export class FinetuneTrainer extends LitElement {
             exporting: c.working?.startsWith('export:') ? (c.working.slice(7) as ExportFormat) : null,
             onPredict: (files) => void c.predict(files),
             onExportModel: (format) => void this.downloadModel(format),
-            onExportReport: (f) => this.downloadReport(f),
+            onExportReport: (f) => {
+              const { name, blob } = reportFile(c, f);
+              download(blob, name);
+            },
           })
         : nothing}
     `;
   }
-}
-
-/** A project name as a file name: 'Flowers test' -> 'flowers-test' (letters, digits, - and _ only). */
-function fileStem(name: string): string {
-  return name.toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
 }
 
 customElements.define('finetune-trainer', FinetuneTrainer);
