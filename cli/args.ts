@@ -1,4 +1,5 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { FINETUNE_OPTIONS } from './finetune-options';
 import { EXPORTERS, parseExportFormats, SOURCE_FORMAT, type FormatName } from '../src/export/formats';
 import { CACHE_CHOICES, cacheStages, RUN_PRESETS, type CacheChoice, type TrainConfigInput } from '../src/config';
 import { ConfigError } from '../src/errors';
@@ -161,48 +162,6 @@ export function inFlagTerms(message: string): string {
   const flag = name && FLAG_OF_SETTING[name];
   return flag ? `${flag}${message.slice(name.length)}` : message;
 }
-
-/** The command line's options, as parseArgs reads them (the README's options table is checked against these). */
-export const FINETUNE_OPTIONS = {
-  dataset: { type: 'string' },
-  model: { type: 'string' },
-  weights: { type: 'string', default: 'random' },
-  size: { type: 'string' },
-  'head-epochs': { type: 'string' },
-  'finetune-epochs': { type: 'string' },
-  batch: { type: 'string' },
-  'head-lr': { type: 'string' },
-  'finetune-lr': { type: 'string' },
-  head: { type: 'string' },
-  'head-units': { type: 'string' },
-  'unfreeze-from': { type: 'string' },
-  'test-fraction': { type: 'string' },
-  'val-fraction': { type: 'string' },
-  patience: { type: 'string' },
-  'bn-train': { type: 'boolean', default: false },
-  seed: { type: 'string' },
-  preprocessing: { type: 'string' },
-  'no-augment': { type: 'boolean', default: false },
-  cache: { type: 'string', default: 'both' },
-  'cache-views': { type: 'string' },
-  'cache-mb': { type: 'string' },
-  'pixel-mb': { type: 'string' },
-  threads: { type: 'string' },
-  backend: { type: 'string' },
-  'finetune-backend': { type: 'string' },
-  resume: { type: 'boolean', default: false },
-  restart: { type: 'boolean', default: false },
-  overwrite: { type: 'boolean', default: false },
-  'max-megapixels': { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'checkpoint-overhead': { type: 'string' },
-  'fault-attempts': { type: 'string' },
-  'smaller-batch-on-oom': { type: 'boolean', default: false },
-  verbose: { type: 'boolean', default: false },
-  mode: { type: 'string', default: 'finetune' },
-  export: { type: 'string', default: SOURCE_FORMAT.name },
-  help: { type: 'boolean', short: 'h', default: false },
-} satisfies ParseArgsConfig['options'];
 
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   const { values, tokens } = parseArgs({

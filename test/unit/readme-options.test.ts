@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FINETUNE_OPTIONS, FINETUNE_USAGE } from '../../cli/args';
+import { FINETUNE_USAGE } from '../../cli/args';
+import { FINETUNE_OPTIONS } from '../../cli/finetune-options';
 import { RECIPE_DEFAULTS } from '../../src/config';
 import { DEFAULT_CHECKPOINT_POLICY } from '../../src/train/checkpointer';
 import { RECOVERY_DEFAULTS } from '../../src/run/recovery';
