@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { activate, selectBackends } from '../backend/select';
 import { planWasmThreads } from '../backend/wasm-threads';
 import { resolveConfig, type TrainConfigInput } from '../config';
-import { describePixels, loadPixels, type PixelDataset } from '../data/load';
+import type { PixelDataset } from '../data/load';
 import { PREPROCESSING_LABEL } from '../data/preprocess';
-import { splitForRun, type Split } from '../data/split';
-import { BackendError, ConfigError, DatasetError, WeightsError } from '../errors';
+import type { Split } from '../data/split';
+import { BackendError, ConfigError, WeightsError } from '../errors';
 import { exportLayersModel } from '../model/export';
 import { setBatchNormTraining } from '../model/batch-norm';
 import { attachHead, swapHead, type HeadOptions } from '../model/head';
@@ -35,11 +35,11 @@ import { RunControl } from './control';
 import { runFeatureBaseline, type LogisticSettings } from './features';
 import { predictImages } from './predict';
 import { autoBatchSize } from './auto-batch';
-import { datasetKey, describeCursor, restoreCheckpoint, resumedConfig, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
+import { describeCursor, restoreCheckpoint, resumedConfig, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
 import { runStage } from './stage';
 import { snapshotRun } from './snapshot';
-import { PREFETCH_BATCHES, type StageContext, type StagePosition } from './stage-types';
-import { MB } from '../units';
+import type { StageContext, StagePosition } from './stage-types';
+import { loadRunData } from './run-data';
 
 export interface SessionInput {
   config: TrainConfigInput;
@@ -127,37 +127,10 @@ export class TrainingSession {
     emit({ type: requested.weights === 'random' ? 'warning' : 'info', message: `base: ${base.label}` });
     const config = settledConfig(requested, base, emit);
     emit({ type: 'info', message: `preprocessing: ${PREPROCESSING_LABEL[base.preprocessing]}` });
-    emit({ type: 'info', message: `loading ${input.dataset.items.length} images from ${input.root} at ${config.inputSize}x${config.inputSize}...` });
-    const skipped: SkippedFile[] = [...(input.skipped ?? [])];
-    for (const file of skipped) emit({ type: 'skipped', file });
-    const progress = {
-      onProgress: (done: number, total: number) => emit({ type: 'decode-progress', done, total }),
-      onSkipped: (file: SkippedFile) => {
-        skipped.push(file);
-        emit({ type: 'skipped', file });
-      },
-    };
-    const data = await loadPixels(input.dataset, config.inputSize, input.root, progress, config.pixelBudgetMB * MB, config.maxImageMegapixels).catch((error: unknown) => {
+    const { data, split, counts, skipped, key } = await loadRunData(input.dataset, input.root, input.skipped ?? [], config, checkpoint ? checkpoint.datasetKey : null, emit).catch((error: unknown) => {
       base.model.dispose();
       throw error;
     });
-    emit({ type: 'info', message: describePixels(data, config.pixelBudgetMB, PREFETCH_BATCHES) });
-    const key = datasetKey(data);
-    if (checkpoint && checkpoint.datasetKey !== key) {
-      base.model.dispose();
-      throw new DatasetError(
-        `${input.root} is not the dataset the checkpoint was trained on (${checkpoint.datasetKey.split(':')[0]} images then, ` +
-          `${data.paths.length} usable now, or other files): restore those files, or start a new run`,
-      );
-    }
-    const labels = Array.from(data.labels);
-    const split = splitForRun(labels, data.classes.length, config);
-    for (const c of split.untested) {
-      emit({ type: 'warning', message: `class '${data.classes[c]}' has a single image: it is trained on but not in the report` });
-    }
-    const counts = data.classes.map((_, c) => data.labels.filter((l) => l === c).length);
-    emit({ type: 'dataset', classes: data.classes, counts, train: split.train.length, validation: split.validation.length, test: split.test.length, skipped: skipped.length });
-
     const headOptions: Omit<HeadOptions, 'kind'> = { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed };
     // Until stage 1's search picks one, 'auto' builds the base's first kind (the recipe's flatten head).
     const headKind: HeadKind = config.headKind === 'auto' ? base.heads[0]! : config.headKind;
