@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { knownBackbone, TFJS_BACKBONES } from '../../src/model/backbones';
 import { tfjsUnfreeze } from '../../src/model/backbones/tfjs-layers';
-import { buildVgg16 } from '../../src/model/backbones/vgg16-layers';
+import { VGG16 } from '../../src/model/backbones/vgg16';
+import { buildVgg16, VGG16_BASE_LAST_INDEX } from '../../src/model/backbones/vgg16-layers';
 
 /** A small model ending in layers named as in Keras' MobileNetV2 (its last block, then Conv_1). */
 function mobileNetV2Tail(): tf.LayersModel {
@@ -36,6 +37,14 @@ describe('the backbone registry', () => {
   it("finds VGG16's block 5 by name in a model of ours", () => {
     const vgg = buildVgg16({ inputSize: 32, init: 'zeros' });
     expect(tfjsUnfreeze(vgg, undefined, 'block5_pool')).toEqual({ unfreezeFrom: 'block5_conv1', unfreezeWhy: "block5_conv1, VGG16's block 5 as in the recipe" });
+    vgg.dispose();
+  });
+
+  it("states VGG16's layer indices as its layers have them", () => {
+    const vgg = buildVgg16({ inputSize: 32, init: 'zeros' });
+    expect(VGG16.headStart).toBe(VGG16_BASE_LAST_INDEX + 1);
+    expect(vgg.layers[VGG16.defaults.unfreezeFrom]!.name).toBe('block5_conv1');
+    expect(vgg.layers.length).toBe(VGG16.headStart);
     vgg.dispose();
   });
 });

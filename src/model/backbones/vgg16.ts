@@ -1,10 +1,10 @@
 import type { Expected } from '../../data/download';
 import type { HeadKind, Preprocessing } from '../../protocol';
 import type { UnfreezeDefault } from './backbone';
-import { VGG16_BASE_LAST_INDEX } from './vgg16-layers';
 
-// VGG16 in Keras' layout: the recipe's backbone, built here (vgg16-layers.ts) and given Keras' .h5
-// weights, or found by its layer names in a TF.js model of ours.
+// VGG16 in Keras' layout: the recipe's backbone, built by vgg16-layers.ts and given Keras' .h5 weights,
+// or found by its layer names in a TF.js model of ours. Plain data: the command line's --help reads it
+// (through the weights setting) without TF.js installed.
 
 /** Keras' own VGG16 ImageNet weights without top (applications/vgg16.py, WEIGHTS_PATH_NO_TOP). */
 export const KERAS_VGG16_NOTOP = {
@@ -14,8 +14,8 @@ export const KERAS_VGG16_NOTOP = {
 };
 
 export const VGG16 = {
-  /** The first layer of the head, right after block5_pool. */
-  headStart: VGG16_BASE_LAST_INDEX + 1,
+  /** The first layer of the head, right after block5_pool (vgg16-layers.ts: VGG16_BASE_LAST_INDEX + 1; a number here, so that naming VGG16 loads no TF.js). */
+  headStart: 19,
   /** As the recipe has it: block 5 (from block5_conv1, index 15) trained in stage 2, its flatten head only. */
   defaults: { unfreezeFrom: 15, unfreezeWhy: "block5_conv1, the recipe's", heads: ['flatten'] as HeadKind[] },
   /** What Keras' ImageNet weights expect; an untrained VGG16 takes pixels in [0, 1]. */
