@@ -1,7 +1,7 @@
 // The demo page: the element, the bundled sample one click away, every stored project and cached base.
 import { registerSW } from 'virtual:pwa-register';
 import './finetune-trainer';
-import { formatMB } from '../src/units';
+import { formatMB, formatSize } from '../src/units';
 import type { ProjectSummary } from '../src/store/projects';
 
 registerSW({ immediate: true });
@@ -58,7 +58,7 @@ async function refresh(): Promise<void> {
     'None yet.',
   );
   document.querySelector('#storage')!.textContent = storage
-    ? `This site stores ${formatMB(storage.usage)} of the ${formatMB(storage.quota)} it may use.`
+    ? `This site stores ${formatSize(storage.usage)} of the ${formatSize(storage.quota)} it may use.`
     : '';
 }
 

@@ -38,7 +38,7 @@ const PROBE_IMAGES = 6;
 
 /**
  * The base as the run will load it, or, where that needs a download (Keras' ImageNet weights not cached
- * yet), VGG16's architecture: the same layers and costs, without the 56.1 MB.
+ * yet), VGG16's architecture: the same layers and costs, without downloading its weights.
  */
 async function planBase(config: TrainConfig, db: () => Promise<FinetuneStore>, emit: TrainEventListener): Promise<{ base: LoadedBase; download: number | null }> {
   const source = parseWeights(config.weights);

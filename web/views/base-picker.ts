@@ -1,5 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { KERAS_VGG16_NOTOP } from '../../src/model/backbones/vgg16';
 import type { LayerInfo } from '../../src/protocol';
+import { formatMB } from '../../src/units';
 import { shapeText, shownClass } from './layers-view';
 
 /** Where the base's weights come from, as the picker offers them. */
@@ -7,7 +9,7 @@ export type BaseChoice = 'random' | 'imagenet' | 'keras-h5' | 'tfjs';
 
 const CHOICES: { value: BaseChoice; label: string }[] = [
   { value: 'random', label: 'VGG16, untrained (random weights)' },
-  { value: 'imagenet', label: "VGG16, pretrained on ImageNet (Keras' weights, 56.1 MB, downloaded once)" },
+  { value: 'imagenet', label: `VGG16, pretrained on ImageNet (Keras' weights, ${formatMB(KERAS_VGG16_NOTOP.expected.bytes)}, downloaded once)` },
   { value: 'keras-h5', label: 'VGG16 with weights from a Keras .h5 file' },
   { value: 'tfjs', label: 'A TF.js layers model, cut at a layer' },
 ];
