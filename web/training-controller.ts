@@ -278,7 +278,9 @@ export class TrainingController implements ReactiveController {
       this.status = 'training';
       this.update();
       const result: RecipeResult = await this.client.api.runRecipe();
-      this.stages = result.stages;
+      const { stages, ...settled } = result;
+      this.stages = stages;
+      this.prepared = settled; // what the run settled on (the head its search picked, its layers): the report's too
       this.progress.finish();
       this.status = 'done';
       this.announcement = 'Training finished.';

@@ -55,7 +55,7 @@ export interface StageProgress {
 export const CHECKPOINT_FORMAT = 2;
 
 export interface Checkpoint {
-  /** 1: before rate searches, validation slices and best epochs (upgraded on load, see resume.ts). */
+  /** 1: before rate searches, validation slices and best epochs (upgraded on load: upgrade.ts). */
   format: 1 | 2;
   createdAt: number;
   /** The settings the run trained with, resolved (a number for batchSize, even if 'auto' was asked). */

@@ -4,7 +4,7 @@ import type { SavedLayer, SavedModel, SavedWeight } from './artifacts';
 // reads: the root's `layer_names`, then a group a layer (every layer, weightless ones too) with its
 // `weight_names` ('block1_conv1/kernel:0', ...) and each weight as a dataset at that path.
 
-/** What of h5wasm the writer uses: a File in 'w' mode, from h5wasm/node or from h5wasm in a worker. */
+/** What of h5wasm the writer uses: a File in 'w' mode, in h5wasm's in-memory file system (in the worker, and in Node for the command line). */
 export interface H5Writable {
   create_attribute(name: string, data: string | string[], shape?: number[] | null, dtype?: string | null): void;
   create_group(name: string): H5Writable;
@@ -26,7 +26,7 @@ function strings(group: H5Writable, name: string, values: string[]): void {
   group.create_attribute(name, values, null, `S${Math.max(1, ...values.map((v) => new TextEncoder().encode(v).length))}`);
 }
 
-/** An h5wasm File, from h5wasm/node (a path on disk) or h5wasm in a worker (a path in its memory). */
+/** An h5wasm File at a path in h5wasm's in-memory file system. */
 export interface H5File extends H5Writable {
   close(): void;
 }

@@ -10,7 +10,6 @@ import type { CheckpointSink } from '../checkpoint/format';
 import type { CheckpointPolicy } from '../train/checkpointer';
 import { TrainingSession } from '../train/session';
 
-/** What the worker is asked to open: a stored project (by id), or a dataset given by URLs or blobs. */
 /** What to train: a stored project (its images, its lock, its runs), or a dataset given whole (the command line's). */
 export type OpenInput = OpenSettings &
   ({ projectId: string; dataset?: never; root?: never; skipped?: never } | { dataset: DatasetSource; root?: string; skipped?: SkippedFile[]; projectId?: never });

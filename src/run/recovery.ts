@@ -9,11 +9,12 @@ export const RECOVERY_DEFAULTS: RecoverySettings = { attempts: 2, smallerBatch: 
 
 /**
  * What a backend throws when the device fails a kernel: TF.js' kernels and WebGL throw Error, wasm a
- * RangeError (its memory cannot grow) or a RuntimeError (a trap), WebGPU an OperationError or a GPU*Error.
- * Only these are faults: a storage error (QuotaExceededError, a failed transaction), a TypeError from a
- * bug or one of our named errors is never retried as if a kernel had failed.
+ * RangeError (its memory cannot grow) or a RuntimeError (a trap), and WebGPU's reads reject with an
+ * OperationError, or an AbortError when the device went (which can arrive before the device's own
+ * `lost` promise says so). Only these are faults: a storage error (QuotaExceededError, a failed
+ * transaction), a TypeError from a bug or one of our named errors is never retried as if a kernel had failed.
  */
-const BACKEND_ERRORS = new Set(['Error', 'RangeError', 'RuntimeError', 'OperationError', 'GPUValidationError', 'GPUOutOfMemoryError', 'GPUInternalError', 'GPUPipelineError']);
+const BACKEND_ERRORS = new Set(['Error', 'RangeError', 'RuntimeError', 'OperationError', 'AbortError']);
 
 // Out-of-memory as each backend words it: WebGPU/WebGL allocation failures, wasm's memory growth.
 const OUT_OF_MEMORY = /out of memory|\bOOM\b|allocation failed|failed to allocate|maximum memory size|cannot enlarge memory/i;

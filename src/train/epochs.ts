@@ -24,7 +24,7 @@ export interface EpochLoop {
   from?: LoopPosition;
   /** Running means of the epoch in progress, whenever they are read (a few times a second). */
   onBatch?(epoch: number, step: number, steps: number, loss: number, acc: number): void;
-  /** Told when paused, before it waits. */
+  /** Where the loop stands, in words, when a pause stops it ('in stage 1, epoch 2, before batch 3/10'). */
   pausedAt?(epoch: number, step: number, steps: number): string;
   /** After every batch but an epoch's last; `at` reads the metrics still on the device, only when called. */
   afterBatch?(at: () => Promise<LoopPosition>): Promise<void>;

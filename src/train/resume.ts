@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { codeUnits, fnv1a } from '../fnv1a';
 import type { PixelDataset } from '../data/load';
 import type { TrainConfig } from '../protocol';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { layerIndex } from '../model/layers';
 import { copyWeights } from './best-weights';
 import { restoreModelWeights } from './weight-codec';
@@ -74,7 +74,12 @@ export function restoreCheckpoint(ctx: StageContext, checkpoint: Checkpoint, res
   if (resume?.stage === 2 && checkpoint.stage1Head) restoreModelWeights(model, checkpoint.stage1Head, headStart);
   const knownStart = resume?.stage === 1 || checkpoint.stage1Head !== null;
   const startWeights = knownStart ? copyWeights(trained) : [];
-  restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
+  try {
+    restoreModelWeights(model, checkpoint.weights, checkpoint.weightsFrom);
+  } catch (error) {
+    tf.dispose(startWeights);
+    throw error;
+  }
   const { rng } = checkpoint.cursor;
   setStreamStates(ctx, { shuffle: rng.shuffleAtEpochStart, augment: rng.augment, dropout: rng.dropout });
   return knownStart ? startWeights : copyWeights(trained);

@@ -148,7 +148,13 @@ export class TrainingSession {
     const context = contextFor(model, data, split, effective, emit);
     context.head = { kind: headKind, kinds: config.headKind === 'auto' ? base.heads : [config.headKind], options: headOptions, replace: () => undefined };
     const resume = checkpoint ? resumeOf(checkpoint, effective.batchSize) : null;
-    const startWeights = checkpoint ? restoreCheckpoint(context, checkpoint, resume, headStart) : [];
+    let startWeights: tf.Tensor[] = [];
+    try {
+      if (checkpoint) startWeights = restoreCheckpoint(context, checkpoint, resume, headStart);
+    } catch (error) {
+      model.dispose(); // a checkpoint that does not fit this model: nothing of the run is kept
+      throw error;
+    }
     if (checkpoint) emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
     const prepared: PrepareResult = {
       config: effective,

@@ -36,7 +36,10 @@ export function decodeLayerWeights(layers: readonly tf.layers.Layer[], encoded: 
     return layers.flatMap((layer) =>
       layer.weights.map((w, i) => {
         const value = decoded[weightKey(layer, i)];
-        if (!value) throw new StorageError(`the checkpoint has no weight ${w.name} (${weightKey(layer, i)})`);
+        if (!value) {
+          wanted.clear(); // none is handed out: every decoded tensor goes
+          throw new StorageError(`the checkpoint has no weight ${w.name} (${weightKey(layer, i)})`);
+        }
         wanted.add(value);
         return value;
       }),

@@ -107,7 +107,7 @@ test('a full disk keeps the last good checkpoint, pauses and says how much space
   }, projectId).catch(() => undefined);
   await waitForEvents(runner.page, 'checkpoint', 1, 'saved');
   await runner.page.evaluate(() => window.finetune.api.pause());
-  await waitForEvents(runner.page, 'info', 1);
+  await waitForEvents(runner.page, 'status', 1, 'paused');
   const trainer = runner.page.workers().find((w) => w.url().includes('trainer.worker'))!;
   await trainer.evaluate(() => ((self as unknown as { __storageFull: boolean }).__storageFull = true));
   await runner.page.evaluate(() => window.finetune.api.resume());
@@ -119,7 +119,7 @@ test('a full disk keeps the last good checkpoint, pauses and says how much space
       /^checkpoint not saved to IndexedDB \(storage is full: it needs about \d+\.\d MB more; this site uses [\d.]+ MB of its [\d.]+ MB quota\); the last good checkpoint \(stage 1, epoch 2, batch 0\) is kept\. Training is paused: free some space, then resume\.$/,
     ),
   });
-  await waitForEvents(runner.page, 'info', 2); // paused again, by the failed save
+  await waitForEvents(runner.page, 'status', 2, 'paused'); // paused again, by the failed save
   expect(await storedCheckpoint()).toBe('stage 1, epoch 2, batch 0');
 
   await trainer.evaluate(() => ((self as unknown as { __storageFull: boolean }).__storageFull = false));

@@ -23,7 +23,9 @@ const CONFIG: TrainConfigInput = {
   head: { epochs: 2, learningRate: 1e-3 },
   finetune: { epochs: 1, learningRate: 1e-3 },
 };
-const STOP_AFTER = 4; // checkpoints: stage 1, epoch 2, batch 1
+// Checkpoints: stage 1, epoch 1, batch 2. The worker may save one or two more before it is terminated,
+// still in stage 1 (6 batches).
+const STOP_AFTER = 2;
 
 /** Rewrites the stored project and checkpoint into what the first version wrote: fields it did not have are removed. */
 function toFormat1(projectId: string): Promise<void> {
@@ -86,7 +88,7 @@ test('a project and a format-1 checkpoint from an earlier version open, upgrade 
 
   await runner.page.evaluate(toFormat1, projectId);
   const prepared = await runner.open({ projectId, resume: true, checkpoint });
-  expect(prepared.resumedAt).toBe('stage 1, epoch 2, batch 1');
+  expect(prepared.resumedAt).toMatch(/^stage 1, epoch [12], batch [0-2]$/);
   const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
   expect((await runner.fingerprints()).map((f) => f.hash)).toEqual(expected);
   // What format 1 did not record comes back as it ran: the rate as given, the flatten head, no search.

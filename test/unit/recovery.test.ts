@@ -34,6 +34,8 @@ describe('classifyFault', () => {
     // What backends throw: wasm traps and WebGPU's operation and GPU errors.
     expect(classifyFault(Object.assign(new Error('unreachable'), { name: 'RuntimeError' }), null)).toBe('kernel');
     expect(classifyFault(new DOMException('mapAsync failed', 'OperationError'), null)).toBe('kernel');
+    // A read rejected because the device went, before its \`lost\` promise said so: retried, and the retry sees the loss.
+    expect(classifyFault(new DOMException("Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost", 'AbortError'), null)).toBe('kernel');
     // After the device went, whatever failed failed because of it.
     expect(classifyFault(new TypeError('x'), 'destroyed')).toBe('device-lost');
   });
