@@ -8,7 +8,9 @@ import type { ImportResult } from '../src/store/import';
 import type { RunEstimate } from '../src/train/estimate';
 import type { ProjectSummary } from '../src/store/projects';
 import { formatEvent } from '../src/train/log-format';
-import { FinetuneEvent, type ErrorDetail, type ProgressDetail } from './events';
+import { classWarnings, progressOf } from './event-details';
+import { FinetuneEvent, type ErrorDetail } from './events';
+import { ProjectImages } from './project-images';
 import { RunProgress } from './run-progress';
 import { TrainerClient } from './trainer-client';
 import type { ImportSource } from './import-source';
@@ -22,36 +24,6 @@ export interface TrainerHost extends ReactiveControllerHost, HTMLElement {
   smallerBatchOnOom: boolean;
   /** Shows stored settings (a project's, a checkpoint's) in the form. */
   applyConfig(config: TrainConfig): void;
-}
-
-/** Small classes train badly and unbalanced ones bias the report: say so before training. */
-function classWarnings(classes: string[], counts: number[]): string[] {
-  const warnings: string[] = [];
-  const most = Math.max(...counts);
-  classes.forEach((c, i) => {
-    const n = counts[i]!;
-    if (n < 10) warnings.push(`'${c}' has only ${n} image${n === 1 ? '' : 's'}: 10 or more per class train far better`);
-    else if (n * 3 < most) warnings.push(`'${c}' has ${n} images, under a third of the largest class (${most}): the classes are unbalanced`);
-  });
-  return warnings;
-}
-
-type ProgressEvent = Extract<TrainEvent, { type: 'batch' | 'decode-progress' | 'cache-progress' | 'search-progress' | 'download' }>;
-
-/** A worker event as the element's progress detail. */
-function progressOf(event: ProgressEvent): Omit<ProgressDetail, 'secondsLeft'> {
-  switch (event.type) {
-    case 'batch':
-      return { phase: 'train', stage: event.stage, epoch: event.epoch, done: event.step, total: event.steps };
-    case 'cache-progress':
-      return { phase: 'cache', stage: event.stage, epoch: null, done: event.done, total: event.total };
-    case 'search-progress':
-      return { phase: 'search', stage: event.stage, epoch: null, done: event.epoch, total: event.epochs };
-    case 'download':
-      return { phase: 'download', stage: null, epoch: null, done: event.loaded, total: event.total };
-    case 'decode-progress':
-      return { phase: 'decode', stage: null, epoch: null, done: event.done, total: event.total };
-  }
 }
 
 /**
@@ -77,10 +49,8 @@ export class TrainingController implements ReactiveController {
   notes: string[] = [];
   /** The latest line for the live region. */
   announcement = '';
-  private urls: string[] = [];
-  /** The project's images by path, and the object URLs made for them so far. */
-  private blobs = new Map<string, Blob>();
-  private imageUrls = new Map<string, string>();
+  /** The project's images, and the object URLs made for them so far. */
+  private readonly images = new ProjectImages();
 
   constructor(private readonly host: TrainerHost) {
     host.addController(this);
@@ -93,14 +63,7 @@ export class TrainingController implements ReactiveController {
 
   hostDisconnected(): void {
     this.client.terminate();
-    this.revokeUrls();
-  }
-
-  /** Frees the object URLs made for the shown project's images. */
-  private revokeUrls(): void {
-    this.urls.forEach((u) => URL.revokeObjectURL(u));
-    this.urls = [];
-    this.imageUrls = new Map();
+    this.images.revoke();
   }
 
   get classWarnings(): string[] {
@@ -121,12 +84,6 @@ export class TrainingController implements ReactiveController {
     this.update();
   }
 
-  private objectUrl(blob: Blob): string {
-    const url = URL.createObjectURL(blob);
-    this.urls.push(url);
-    return url;
-  }
-
   /** Reads the project back (summary, class counts, a few thumbnails per class). */
   async loadProject(id: string): Promise<void> {
     this.error = null;
@@ -137,10 +94,9 @@ export class TrainingController implements ReactiveController {
       return;
     }
     const images = await this.client.api.projectImages(id);
-    this.revokeUrls();
+    this.images.show(images);
     this.classCounts = this.project.classes.map((c) => images.filter((i) => i.className === c).length);
-    this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.objectUrl(i.blob))]));
-    this.blobs = new Map(images.map((i) => [i.path, i.blob]));
+    this.thumbnails = new Map(this.project.classes.map((c) => [c, images.filter((i) => i.className === c).slice(0, 6).map((i) => this.images.objectUrl(i.blob))]));
     // Where it was, without decoding a single image: an unfinished checkpoint's stages and every epoch
     // since stage 1's first, else the last run's finished stages.
     const sofar = this.project.cursor?.done === false ? await this.client.api.trainedSoFar(id) : null;
@@ -168,11 +124,7 @@ export class TrainingController implements ReactiveController {
 
   /** The object URL of a stored image, made on first use. */
   imageUrl(path: string): string | undefined {
-    const blob = this.blobs.get(path);
-    if (!blob) return undefined;
-    const url = this.imageUrls.get(path) ?? this.objectUrl(blob);
-    this.imageUrls.set(path, url);
-    return url;
+    return this.images.url(path);
   }
 
   /** A new project from picked files, a zip or a directory; returns its id. */
