@@ -29,8 +29,9 @@ function fromFormat1(c: StoredCheckpoint): StoredCheckpoint {
     c.progress ?? (cursor.done ? null : { settings: format1Settings(c, cursor.stage), startStreams: { shuffle: cursor.rng.shuffleAtEpochStart, augment: cursor.rng.augment, dropout: cursor.rng.dropout }, best: null });
   return {
     ...c,
-    config: { ...config, headKind: config.headKind ?? 'flatten', validationFraction: config.validationFraction ?? 0, patience: config.patience === undefined ? null : config.patience, bnTrain: config.bnTrain ?? true },
-    stages: c.stages.map((s) => ({ ...s, settings: s.settings ?? format1Settings(c, s.stage), best: s.best ?? null, stoppedEarly: s.stoppedEarly ?? null })),
+    // What format 1 ran with where later defaults differ; completeConfig fills the rest, the head kind included.
+    config: { ...config, validationFraction: config.validationFraction ?? 0, patience: config.patience === undefined ? null : config.patience, bnTrain: config.bnTrain ?? true },
+    stages: c.stages.map((s) => ({ ...s, settings: s.settings ?? format1Settings(c, s.stage) })),
     progress,
   };
 }
