@@ -1,44 +1,24 @@
 import type { ParseArgsConfig } from 'node:util';
 import { SOURCE_FORMAT } from '../src/export/formats';
+import { SETTING_OPTIONS } from './setting-flags';
 
-/** The command line's options, as parseArgs reads them (the README's options table is checked against these). */
-export const FINETUNE_OPTIONS = {
+/** The command line's own options: what to train on, where to write, how the run goes (the training settings come from the settings table). */
+export const RUN_OPTIONS = {
   dataset: { type: 'string' },
   model: { type: 'string' },
-  weights: { type: 'string', default: 'random' },
-  size: { type: 'string' },
-  'head-epochs': { type: 'string' },
-  'finetune-epochs': { type: 'string' },
-  batch: { type: 'string' },
-  'head-lr': { type: 'string' },
-  'finetune-lr': { type: 'string' },
-  head: { type: 'string' },
-  'head-units': { type: 'string' },
-  'unfreeze-from': { type: 'string' },
-  'test-fraction': { type: 'string' },
-  'val-fraction': { type: 'string' },
-  patience: { type: 'string' },
-  'bn-train': { type: 'boolean', default: false },
-  seed: { type: 'string' },
-  preprocessing: { type: 'string' },
+  mode: { type: 'string', default: 'finetune' },
+  export: { type: 'string', default: SOURCE_FORMAT.name },
   'no-augment': { type: 'boolean', default: false },
-  cache: { type: 'string', default: 'both' },
-  'cache-views': { type: 'string' },
-  'cache-mb': { type: 'string' },
-  'pixel-mb': { type: 'string' },
-  threads: { type: 'string' },
-  backend: { type: 'string' },
-  'finetune-backend': { type: 'string' },
   resume: { type: 'boolean', default: false },
   restart: { type: 'boolean', default: false },
   overwrite: { type: 'boolean', default: false },
-  'max-megapixels': { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'checkpoint-overhead': { type: 'string' },
   'fault-attempts': { type: 'string' },
   'smaller-batch-on-oom': { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
-  mode: { type: 'string', default: 'finetune' },
-  export: { type: 'string', default: SOURCE_FORMAT.name },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
+
+/** Every option, as parseArgs reads them (the README's options table is checked against these). */
+export const FINETUNE_OPTIONS = { ...SETTING_OPTIONS, ...RUN_OPTIONS } satisfies ParseArgsConfig['options'];

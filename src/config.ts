@@ -1,7 +1,8 @@
 import { ConfigError } from './errors';
 import { MAX_IMAGE_MEGAPIXELS } from './data/decode';
 import { parseWeights } from './model/base-source';
-import { BACKEND_CHAIN, HEAD_KINDS, type AugmentConfig, type CacheConfig, type TrainConfig } from './protocol';
+import type { AugmentConfig, CacheConfig, TrainConfig } from './protocol';
+import { CACHE_CHOICES, listOf, SETTINGS, valueAt, type Setting } from './settings';
 
 /** The reference recipe's augmentation (RECIPE.md section 3). */
 export const RECIPE_AUGMENT: AugmentConfig = {
@@ -64,8 +65,8 @@ export const RUN_PRESETS = {
 export type RunPresetName = keyof typeof RUN_PRESETS;
 
 /** Which stages train on stored outputs of their frozen layers, as one word (the CLI's --cache, the element's cache). */
-export type CacheChoice = 'both' | 'head' | 'finetune' | 'none';
-export const CACHE_CHOICES: readonly CacheChoice[] = ['both', 'head', 'finetune', 'none'];
+export type CacheChoice = (typeof CACHE_CHOICES)[number];
+export { CACHE_CHOICES };
 
 export function cacheStages(choice: CacheChoice): Pick<CacheConfig, 'head' | 'finetune'> {
   return { head: choice === 'both' || choice === 'head', finetune: choice === 'both' || choice === 'finetune' };
@@ -105,64 +106,57 @@ export function resolveConfig(input: TrainConfigInput = {}): TrainConfig {
   return config;
 }
 
-function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
+function requireInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
     throw new ConfigError(`${name} must be ${range}, got ${String(value)}`);
   }
 }
 
-function requireRange(name: string, value: number, min: number, max: number, minInclusive = true): void {
-  const aboveMin = minInclusive ? value >= min : value > min;
-  if (!Number.isFinite(value) || !aboveMin || value > max) {
+function requireRange(name: string, value: unknown, min: number, max: number, minInclusive = true): void {
+  const number = value as number;
+  const aboveMin = minInclusive ? number >= min : number > min;
+  if (typeof value !== 'number' || !Number.isFinite(number) || !aboveMin || number > max) {
     throw new ConfigError(`${name} must be ${minInclusive ? 'from' : 'above'} ${min} ${minInclusive ? 'to' : 'and at most'} ${max}, got ${String(value)}`);
   }
 }
 
+/** One setting's value against its row of the table, naming the setting. */
+function checkSetting(row: Setting & { path: string }, value: unknown): void {
+  const name = row.path;
+  if (value === undefined && row.optional) return;
+  if (row.words?.includes(value as 'auto') || (value === null && row.words?.includes('off'))) return;
+  switch (row.type) {
+    case 'integer':
+      return requireInteger(name, value, row.min ?? 0, row.max);
+    case 'number':
+      return requireRange(name, value, row.min ?? 0, row.max ?? Number.MAX_VALUE, !row.minExclusive);
+    case 'choice':
+      if (!row.choices!.includes(value as string)) throw new ConfigError(`${name} must be ${listOf(row.choices!)}; got '${String(value)}'`);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false, got '${String(value)}'`);
+      return;
+    case 'layer':
+      if (typeof value === 'number') return requireInteger(name, value, 0);
+      if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} must be a layer index or a layer name`);
+      return;
+    case 'text':
+      if (name === 'weights') parseWeights(String(value));
+      return;
+  }
+}
+
+/** Rejects any value that cannot work, naming the setting (the settings table's types and ranges). */
 export function validateConfig(c: TrainConfig): void {
-  requireInteger('inputSize', c.inputSize, 32, 1024);
-  requireInteger('headUnits', c.headUnits, 1);
-  requireRange('dropout', c.dropout, 0, 0.95);
-  if (c.batchSize !== 'auto') requireInteger('batchSize', c.batchSize, 1, 4096);
-  requireRange('testFraction', c.testFraction, 0, 0.9);
-  requireInteger('seed', c.seed, 0, 2 ** 32 - 1);
-  requireInteger('head.epochs', c.head.epochs, 0);
-  requireInteger('finetune.epochs', c.finetune.epochs, 0);
-  for (const [name, rate] of [['head.learningRate', c.head.learningRate], ['finetune.learningRate', c.finetune.learningRate]] as const) {
-    if (rate !== 'auto') requireRange(name, rate, 0, 10, false);
+  for (const row of SETTINGS) {
+    if (row.path && !(row.path.startsWith('augment.') && !c.augment)) checkSetting(row as Setting & { path: string }, valueAt(c, row.path));
   }
-  if (c.headKind !== 'auto' && !HEAD_KINDS.includes(c.headKind)) {
-    throw new ConfigError(`headKind must be auto, ${HEAD_KINDS.join(' or ')}; got '${String(c.headKind)}'`);
-  }
-  requireRange('validationFraction', c.validationFraction, 0, 0.5);
-  if (c.patience !== null) requireInteger('patience', c.patience, 1);
-  if (typeof c.bnTrain !== 'boolean') throw new ConfigError(`bnTrain must be true or false, got '${String(c.bnTrain)}'`);
-  for (const [name, opt] of [['head.optimizer', c.head.optimizer], ['finetune.optimizer', c.finetune.optimizer]] as const) {
-    if (opt !== 'rmsprop' && opt !== 'sgd') throw new ConfigError(`${name} must be 'rmsprop' or 'sgd', got '${String(opt)}'`);
-  }
-  if (!['auto', 'caffe', 'tf', 'unit'].includes(c.preprocessing)) {
-    throw new ConfigError(`preprocessing must be 'auto', 'caffe', 'tf' or 'unit', got '${String(c.preprocessing)}'`);
-  }
-  for (const [name, value] of [['backend', c.backend], ['finetuneBackend', c.finetuneBackend ?? 'auto']] as const) {
-    if (value !== 'auto' && !BACKEND_CHAIN.includes(value)) {
-      throw new ConfigError(`${name} must be one of auto, ${BACKEND_CHAIN.join(', ')}; got '${String(value)}'`);
-    }
-  }
-  parseWeights(String(c.weights));
-  if (c.augment) {
-    requireRange('augment.rotation', c.augment.rotation, 0, 180);
-    requireRange('augment.widthShift', c.augment.widthShift, 0, 1);
-    requireRange('augment.heightShift', c.augment.heightShift, 0, 1);
-    requireRange('augment.shear', c.augment.shear, 0, 1.5);
-    requireRange('augment.zoom', c.augment.zoom, 0, 0.9);
-  }
-  requireInteger('cache.views', c.cache.views, 0, 16);
-  requireRange('cache.budgetMB', c.cache.budgetMB, 0, 65536, false);
-  requireRange('pixelBudgetMB', c.pixelBudgetMB, 0, 65536);
-  if (c.threads !== undefined) requireInteger('threads', c.threads, 1, 256);
-  requireRange('maxImageMegapixels', c.maxImageMegapixels, 0, 10_000, false);
-  if (typeof c.unfreezeFrom === 'number') requireInteger('unfreezeFrom', c.unfreezeFrom, 0);
-  else if (typeof c.unfreezeFrom !== 'string' || c.unfreezeFrom === '') {
-    throw new ConfigError('unfreezeFrom must be a layer index or a layer name');
-  }
+}
+
+/** A setting's default as a person reads it: the recipe's value at its path ('off' for null and false), or what the table says where the config has none. */
+export function defaultText(row: Setting): string {
+  const value = row.path ? valueAt(RECIPE_DEFAULTS, row.path) : undefined;
+  if (value === undefined) return row.shownDefault ?? 'none';
+  return value === null || value === false ? 'off' : String(value);
 }

@@ -63,7 +63,8 @@ export function configOf(s: ElementSettings): TrainConfigInput {
     preprocessing: s.preprocessing,
     inputSize: s.inputSize,
     headUnits: s.headUnits,
-    batchSize: s.batchSize,
+    // An attribute gives text ('16', 'auto'); the form and code give numbers.
+    batchSize: String(s.batchSize).trim() === 'auto' ? 'auto' : Number(s.batchSize),
     unfreezeFrom: unfreeze,
     headKind: s.headKind as TrainConfigInput['headKind'],
     validationFraction: s.validationFraction,

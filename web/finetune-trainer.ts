@@ -37,23 +37,23 @@ export type { CacheChoice } from '../src/config';
  * @attr preset - sets input size, epochs and batch size at once: quick (32 px, 30 + 20 epochs, batch 8) or recipe (224 px, 25 + 100, batch 32)
  * @attr base - 'vgg16' (default), or a TF.js layers model as URL/model.json#layer
  * @attr weights - VGG16's weights: random (default), imagenet, a Keras .h5 URL, or cached:<sha256>
- * @attr preprocessing - how pixels are scaled for the base: auto (default: what its weights were trained with), caffe, tf or unit; a TF.js model this tool does not know needs one
- * @attr input-size - square input side in pixels (224 in the recipe; 32 and up)
- * @attr head-units - hidden units of the new head (256)
- * @attr head-epochs - stage 1 epochs (25)
- * @attr finetune-epochs - stage 2 epochs (100)
- * @attr head-lr - stage 1 RMSprop learning rate, or auto (default): measured by a short search on the validation images
- * @attr finetune-lr - stage 2 SGD learning rate, or auto (default)
- * @attr head - the new head: flatten (the recipe's), gap (global average pooling), or auto (default: flatten on VGG16, measured on other bases)
- * @attr validation-fraction - share of each class's training images that validates every epoch (0.15)
- * @attr patience - epochs without a lower validation loss before a stage stops early (5), or off
- * @attr bn-train - train BatchNormalization layers in training mode (default: inference mode)
- * @attr batch-size - images per batch (32)
- * @attr unfreeze-from - the first base layer stage 2 trains, by index or name, or auto (default: the base's own; VGG16: 15, block5_conv1)
- * @attr backend - auto (measured), webgpu, webgl, wasm or cpu
- * @attr threads - threads of the wasm backend (default: every core; needs a cross-origin isolated page)
- * @attr cache - stages that run their frozen layers once and train on the stored outputs: both, head, finetune, none
- * @attr cache-views - augmented views cached per training image, besides the plain one (2)
+ * @attr input-size - square input side in pixels, 32 to 1024 (32-64 for a quick try) (default: 224)
+ * @attr batch-size - images per batch (smaller uses less memory), or auto: the largest power of two up to 64 whose measured step fits the memory budget (default: 32)
+ * @attr head-units - hidden units of the flatten head's Dense layer (default: 256)
+ * @attr head-epochs - stage 1 epochs: the new head on the frozen base (0 skips the stage) (default: 25)
+ * @attr head - the new head: flatten (the recipe's: Flatten, Dense, Dropout, Dense), gap (global average pooling, Dropout, Dense), or auto (flatten on VGG16; on other bases the search picks) (default: auto)
+ * @attr head-lr - stage 1's RMSprop learning rate, or auto: a short search from the recipe's 0.001, scored on the validation images (default: auto)
+ * @attr finetune-epochs - stage 2 epochs: the base trained too, from the unfreeze layer on (0 skips the stage) (default: 100)
+ * @attr finetune-lr - stage 2's SGD learning rate, or auto: the same search (default: auto)
+ * @attr unfreeze-from - the first base layer stage 2 trains, by index or name; auto: the base's own (VGG16: 15, block5_conv1), else its last convolutional block (default: auto)
+ * @attr validation-fraction - share of each class's training images that validates every epoch: it picks the rates, each stage's best epoch and when to stop (never the test images) (default: 0.15)
+ * @attr patience - stop a stage after N epochs without a lower validation loss; off: every epoch runs (the best epoch's weights are kept either way) (default: 5)
+ * @attr preprocessing - how pixels are scaled for the base: auto (what its weights expect: caffe for Keras VGG16, unit for random), unit (/255), tf (-1..1) or caffe (BGR, ImageNet mean subtracted); a TF.js model this tool does not know needs one (default: auto)
+ * @attr backend - auto (the fastest measured here, per stage), webgpu, webgl, wasm or cpu (default: auto)
+ * @attr threads - threads of the wasm backend (needs a cross-origin isolated page); the log says how many ran and why fewer (default: every core)
+ * @attr cache - stages that run their frozen layers once per image and view, then train on the stored outputs (much faster): both, head (stage 1), finetune (stage 2) or none (default: both)
+ * @attr cache-views - augmented views stored per training image besides the plain one: more is closer to fresh augmentation (default: 2)
+ * @attr bn-train - train BatchNormalization layers in training mode (batch statistics, moving averages updated); off: inference mode, as Keras advises when fine-tuning (default: off)
  * @attr smaller-batch-on-oom - on running out of memory, resume at half the batch size instead of stopping with that advice (default: off)
  * @csspart import - the image import panel
  * @csspart dataset - the imported classes with counts and thumbnails
@@ -91,7 +91,7 @@ export class FinetuneTrainer extends LitElement {
     preset: { type: String },
     base: { type: String },
     weights: { type: String },
-    preprocessing: { type: String },
+    preprocessing: { type: String, attribute: 'preprocessing' },
     inputSize: { type: Number, attribute: 'input-size' },
     headUnits: { type: Number, attribute: 'head-units' },
     headEpochs: { type: Number, attribute: 'head-epochs' },
@@ -100,18 +100,19 @@ export class FinetuneTrainer extends LitElement {
     finetuneLr: { type: String, attribute: 'finetune-lr' },
     headKind: { type: String, attribute: 'head' },
     validationFraction: { type: Number, attribute: 'validation-fraction' },
-    patience: { type: String },
+    patience: { type: String, attribute: 'patience' },
     bnTrain: { type: Boolean, attribute: 'bn-train' },
-    batchSize: { type: Number, attribute: 'batch-size' },
+    batchSize: { type: String, attribute: 'batch-size' },
     unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
-    backend: { type: String },
-    threads: { type: Number },
-    cache: { type: String },
+    backend: { type: String, attribute: 'backend' },
+    threads: { type: Number, attribute: 'threads' },
+    cache: { type: String, attribute: 'cache' },
     cacheViews: { type: Number, attribute: 'cache-views' },
     smallerBatchOnOom: { type: Boolean, attribute: 'smaller-batch-on-oom' },
   };
 
-  // Each property's documentation is its attribute's @attr line above: one text for both.
+  // Each property's documentation is its attribute's @attr line above: one text for both (the settings'
+  // come from src/settings.ts, and test/unit/settings-table.test.ts holds these lines and properties to it).
   declare project: string;
   declare preset: string;
   declare base: string;

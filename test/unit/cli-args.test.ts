@@ -11,19 +11,18 @@ describe('npm run finetune arguments', () => {
       inputSize: 64,
       batchSize: 4,
       backend: 'wasm',
-      weights: 'random',
       unfreezeFrom: 'block4_conv1',
       augment: null,
       head: { epochs: 3 },
       finetune: { epochs: 0 },
-      cache: { head: true, finetune: true },
     });
   });
 
   it("turns either stage's frozen-layer cache off and sizes it", () => {
     expect(parseFinetuneArgs(['--cache', 'head', '--cache-views', '4', '--cache-mb', '256']).config.cache).toEqual({ head: true, finetune: false, views: 4, budgetMB: 256 });
     expect(parseFinetuneArgs(['--cache', 'none']).config.cache).toEqual({ head: false, finetune: false });
-    expect(() => parseFinetuneArgs(['--cache', 'yes'])).toThrow(/--cache must be both, head, finetune or none, got 'yes'/);
+    expect(parseFinetuneArgs([]).config.cache).toBeUndefined();
+    expect(() => parseFinetuneArgs(['--cache', 'yes'])).toThrow(/--cache must be both, head, finetune or none; got 'yes'/);
     expect(() => resolveConfig(parseFinetuneArgs(['--cache-views', '1.5']).config)).toThrow(/cache.views must be an integer from 0 to 16, got 1.5/);
   });
 
@@ -58,7 +57,7 @@ describe('npm run finetune arguments', () => {
     // Left out, each is the default's: the config has no key for it.
     const defaults = parseFinetuneArgs(['--dataset', 'd', '--model', 'm']).config;
     for (const key of ['headKind', 'patience', 'validationFraction', 'bnTrain', 'unfreezeFrom']) expect(defaults).not.toHaveProperty(key);
-    expect(defaults.head).toEqual({});
+    expect(defaults.head).toBeUndefined();
     expect(() => parseFinetuneArgs(['--head', 'conv'])).toThrow(/--head must be auto, flatten or gap; got 'conv'/);
     expect(() => parseFinetuneArgs(['--head-lr', 'fast'])).toThrow(/--head-lr needs a number, got 'fast'/);
     expect(() => resolveConfig(parseFinetuneArgs(['--patience', '0']).config)).toThrow(/patience must be an integer >= 1, got 0/);

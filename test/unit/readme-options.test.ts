@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FINETUNE_USAGE } from '../../cli/args';
 import { FINETUNE_OPTIONS } from '../../cli/finetune-options';
-import { RECIPE_DEFAULTS } from '../../src/config';
+import { defaultText } from '../../src/config';
+import { SETTINGS } from '../../src/settings';
 import { DEFAULT_CHECKPOINT_POLICY } from '../../src/train/checkpointer';
 import { RECOVERY_DEFAULTS } from '../../src/run/recovery';
 
@@ -20,39 +21,19 @@ function readmeOptions(): Map<string, string> {
   for (const row of rows) {
     const [, flags, defaults] = row.split('|').map((cell) => cell.trim());
     const names = [...flags!.matchAll(/`--([\w-]+)/g)].map((m) => m[1]!);
-    const values = defaults!.split(',').map((v) => v.trim().replace(/^`|`$/g, ''));
+    const values = defaults!.split(',').map((v) => v.trim().replace(/`/g, ''));
     names.forEach((name, i) => options.set(name, names.length > 1 && values.length === names.length ? values[i]! : values.join(', ')));
   }
   return options;
 }
 
-/** The defaults the code runs with, for the options that have one in a setting. */
+/** The defaults the code runs with: the settings table's (read from the recipe's defaults at each row's path), and the command line's own. */
 const CODE_DEFAULTS: Record<string, unknown> = {
-  weights: RECIPE_DEFAULTS.weights,
-  size: RECIPE_DEFAULTS.inputSize,
-  'head-epochs': RECIPE_DEFAULTS.head.epochs,
-  'finetune-epochs': RECIPE_DEFAULTS.finetune.epochs,
-  batch: RECIPE_DEFAULTS.batchSize,
-  'head-lr': RECIPE_DEFAULTS.head.learningRate,
-  'finetune-lr': RECIPE_DEFAULTS.finetune.learningRate,
-  head: RECIPE_DEFAULTS.headKind,
-  'head-units': RECIPE_DEFAULTS.headUnits,
-  'unfreeze-from': RECIPE_DEFAULTS.unfreezeFrom,
-  'test-fraction': RECIPE_DEFAULTS.testFraction,
-  'val-fraction': RECIPE_DEFAULTS.validationFraction,
-  patience: RECIPE_DEFAULTS.patience,
-  seed: RECIPE_DEFAULTS.seed,
-  preprocessing: RECIPE_DEFAULTS.preprocessing,
-  backend: RECIPE_DEFAULTS.backend,
-  'max-megapixels': RECIPE_DEFAULTS.maxImageMegapixels,
-  'cache-views': RECIPE_DEFAULTS.cache.views,
-  'cache-mb': RECIPE_DEFAULTS.cache.budgetMB,
-  'pixel-mb': RECIPE_DEFAULTS.pixelBudgetMB,
+  ...Object.fromEntries(SETTINGS.filter((row) => row.flag && (row.path || row.flag === 'cache')).map((row) => [row.flag, defaultText(row)])),
   'checkpoint-overhead': DEFAULT_CHECKPOINT_POLICY.maxOverhead,
   'fault-attempts': RECOVERY_DEFAULTS.attempts,
   mode: FINETUNE_OPTIONS.mode.default,
   export: FINETUNE_OPTIONS.export.default,
-  cache: FINETUNE_OPTIONS.cache.default,
 };
 
 describe("the README's options table", () => {
