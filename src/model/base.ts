@@ -1,50 +1,20 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { download, type Downloaded, type Expected } from '../data/download';
 import { ConfigError, WeightsError } from '../errors';
-import type { HeadKind, LayerInfo, Preprocessing, TrainEventListener } from '../protocol';
+import type { LayerInfo } from '../protocol';
 import { getCachedBase, putCachedBase } from '../store/bases';
 import type { BaseRecord, FinetuneStore } from '../store/schema';
 import { parseWeights, type BaseSource } from './base-source';
-import { knownBackbone } from './backbones';
-import { tfjsUnfreeze } from './backbones/tfjs-layers';
-import { VGG16 } from './backbones/vgg16';
-import { loadKerasFile } from './h5-open';
-import { headKindsFor } from './head';
+import { layersModelOf, tfjsLayersBase } from './backbones/tfjs-layers';
+import { checkKerasVgg16, kerasVgg16, randomVgg16 } from './backbones/vgg16-load';
 import { inspectLayers } from './layers';
-import { buildVgg16 } from './backbones/vgg16-layers';
+import type { BaseContext, LoadedBase } from './loaded-base';
 import { formatMB } from '../units';
 
-export interface BaseContext {
-  seed: number;
-  inputSize: number;
-  /** The user's preprocessing setting; 'auto' takes the one that belongs to the weights. */
-  preprocessing: Preprocessing | 'auto';
-  /** The base cache; without one (no IndexedDB), every load downloads. */
-  db?: () => Promise<FinetuneStore>;
-  emit: TrainEventListener;
-  signal?: AbortSignal;
-}
-
-export interface LoadedBase {
-  model: tf.LayersModel;
-  /** Says which base, for the log. */
-  label: string;
-  preprocessing: Preprocessing;
-  inputSize: number;
-  /** The weights' identity (seed or content hash): a resumed run must find the same base. */
-  identity: string;
-  /** Stage 2's first trainable layer when the user named none (VGG16: 15, block5_conv1), and why that one. */
-  unfreezeFrom: number | string;
-  unfreezeWhy: string;
-  /** The head kinds 'auto' chooses between (VGG16: the recipe's flatten head only). */
-  heads: HeadKind[];
-}
+// Where a base's weights come from, and which backbone's file makes the base of them (backbones/): the
+// downloads, the base cache and picked files are here, how each backbone is built or loaded is there.
 
 const fileName = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || 'weights');
-
-function preprocessingFor(ctx: BaseContext, belongs: Preprocessing): Preprocessing {
-  return ctx.preprocessing === 'auto' ? belongs : ctx.preprocessing;
-}
 
 /** A cached copy, or a download with progress events (stored by the caller only once it loads). */
 async function fetchOrCached(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'signal'>, expected?: Expected): Promise<{ record?: BaseRecord; fresh?: Downloaded }> {
@@ -57,45 +27,6 @@ async function fetchOrCached(url: string, ctx: Pick<BaseContext, 'db' | 'emit' |
   ctx.emit({ type: 'info', message: `downloading ${url}...` });
   const fresh = await download(url, { expected, signal: ctx.signal, onProgress: (loaded, total) => ctx.emit({ type: 'download', url, loaded, total }) });
   return { fresh };
-}
-
-async function kerasBase(key: string, blob: Blob, sha256: string, ctx: BaseContext): Promise<LoadedBase> {
-  const model = buildVgg16({ inputSize: ctx.inputSize, init: 'zeros' });
-  try {
-    await loadKerasFile(model, blob, key.startsWith('cached:') ? 'the picked weights file' : key);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return {
-    model,
-    label: `VGG16 with Keras weights from ${key} (${formatMB(blob.size)}, sha256 ${sha256.slice(0, 12)})`,
-    preprocessing: preprocessingFor(ctx, VGG16.preprocessing.keras),
-    inputSize: ctx.inputSize,
-    identity: `sha256:${sha256}`,
-    ...VGG16.defaults,
-  };
-}
-
-/** A TF.js layers model from model.json and its shards (as listed in its weights manifest), in memory. */
-export async function layersModelOf(url: string, files: { name: string; blob: Blob }[]): Promise<{ model: tf.LayersModel; json: tf.io.ModelJSON }> {
-  const json = JSON.parse(await files[0]!.blob.text()) as tf.io.ModelJSON;
-  const shards = json.weightsManifest.flatMap((group) => group.paths);
-  const data = await Promise.all(
-    shards.map(async (path) => {
-      const file = files.find((f) => f.name === path);
-      if (!file) throw new WeightsError(`${url} lists weights file ${path}, which is missing`);
-      return file.blob.arrayBuffer();
-    }),
-  );
-  try {
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: tf.io.concatenateArrayBuffers(data) }),
-    );
-    return { model, json };
-  } catch (error) {
-    throw new WeightsError(`${url} is not a loadable TF.js layers model: ${(error as Error).message}`);
-  }
 }
 
 type TfjsFiles = { files: { name: string; blob: Blob }[]; sha256: string; cached: boolean };
@@ -126,42 +57,6 @@ async function tfjsFiles(url: string, ctx: Pick<BaseContext, 'db' | 'emit' | 'si
   return { files: [{ name: fileName(url), blob: fresh!.blob }, ...shards], sha256: fresh!.sha256, cached: false };
 }
 
-/** The preprocessing a model exported by this toolkit says it was trained with (its metadata), if it is one. */
-function exportedPreprocessing(json: tf.io.ModelJSON): Preprocessing | null {
-  const value = json.convertedBy === 'finetune-trainer' ? json.userDefinedMetadata?.['preprocessing'] : undefined;
-  return value === 'caffe' || value === 'tf' || value === 'unit' ? value : null;
-}
-
-/** A TF.js layers model (model.json first in `files`) cut at `layer`, as a base. */
-async function tfjsBase(url: string, layer: string, files: { name: string; blob: Blob }[], sha256: string, ctx: BaseContext): Promise<LoadedBase> {
-  const { model: full, json } = await layersModelOf(url, files);
-  const cut = full.layers.find((l) => l.name === layer);
-  if (!cut) {
-    full.dispose();
-    throw new WeightsError(`${url} has no layer '${layer}'; its layers are ${full.layers.map((l) => l.name).join(', ')}`);
-  }
-  const model = tf.model({ inputs: full.inputs, outputs: cut.output as tf.SymbolicTensor, name: 'base' });
-  for (const unused of full.layers.filter((l) => !model.layers.includes(l))) unused.dispose();
-  const [, height, width] = full.inputs[0]!.shape;
-  if (height && width && height !== width) throw new WeightsError(`${url} takes ${height}x${width} images; only square inputs are supported`);
-  const known = knownBackbone(url);
-  const ours = exportedPreprocessing(json);
-  if (ctx.preprocessing === 'auto' && !known && !ours) {
-    model.dispose();
-    throw new ConfigError(`${url} is not a backbone this tool knows: say which preprocessing it expects (preprocessing caffe, tf or unit)`);
-  }
-  const name = known?.name ?? (ours ? 'a model exported by finetune-trainer' : 'TF.js layers model');
-  return {
-    model,
-    label: `${name} from ${url}, cut at ${layer} (sha256 ${sha256.slice(0, 12)})`,
-    preprocessing: preprocessingFor(ctx, known?.preprocessing ?? ours ?? 'unit'),
-    inputSize: height ?? ctx.inputSize,
-    identity: `sha256:${sha256}`,
-    ...tfjsUnfreeze(model, known, layer),
-    heads: headKindsFor(model),
-  };
-}
-
 /**
  * Builds the base a config asks for: an untrained VGG16 (seeded), Keras .h5 weights onto VGG16, or a
  * TF.js layers model cut at a layer. Downloads go to the base cache only after they loaded, so a
@@ -170,25 +65,18 @@ async function tfjsBase(url: string, layer: string, files: { name: string; blob:
 export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<LoadedBase> {
   switch (source.kind) {
     case 'random':
-      return {
-        model: buildVgg16({ inputSize: ctx.inputSize, init: { seed: ctx.seed } }),
-        label: `VGG16, NOT pretrained: seeded random weights (seed ${ctx.seed})`,
-        preprocessing: preprocessingFor(ctx, VGG16.preprocessing.random),
-        inputSize: ctx.inputSize,
-        identity: `random:${ctx.seed}`,
-        ...VGG16.defaults,
-      };
+      return randomVgg16(ctx);
     case 'cached': {
       const key = `cached:${source.sha256}`;
       const record = await pickedRecord(source.sha256, ctx);
-      if (record.kind === 'keras-h5') return kerasBase(key, record.files[0]!.blob, record.sha256, ctx);
+      if (record.kind === 'keras-h5') return kerasVgg16(key, record.files[0]!.blob, record.sha256, ctx);
       if (!source.layer) throw new ConfigError(`the picked TF.js model needs a layer to cut at: weights ${key}#layer_name`);
-      return tfjsBase(`the picked ${record.files[0]!.name}`, source.layer, record.files, record.sha256, ctx);
+      return tfjsLayersBase(`the picked ${record.files[0]!.name}`, source.layer, record.files, record.sha256, ctx);
     }
     case 'keras-h5': {
       const { record, fresh } = await fetchOrCached(source.url, ctx, source.expected);
       const blob = record?.files[0]!.blob ?? fresh!.blob;
-      const base = await kerasBase(source.url, blob, record?.sha256 ?? fresh!.sha256, ctx);
+      const base = await kerasVgg16(source.url, blob, record?.sha256 ?? fresh!.sha256, ctx);
       if (fresh && ctx.db) {
         await putCachedBase(await ctx.db(), { key: source.url, kind: 'keras-h5', files: [{ name: fileName(source.url), blob }], sha256: fresh.sha256, bytes: fresh.bytes, addedAt: Date.now() });
       }
@@ -196,7 +84,7 @@ export async function loadBase(source: BaseSource, ctx: BaseContext): Promise<Lo
     }
     case 'tfjs': {
       const fetched = await tfjsFiles(source.url, ctx);
-      const base = await tfjsBase(source.url, source.layer, fetched.files, fetched.sha256, ctx);
+      const base = await tfjsLayersBase(source.url, source.layer, fetched.files, fetched.sha256, ctx);
       await cacheTfjsFiles(source.url, fetched, ctx);
       return base;
     }
@@ -245,12 +133,7 @@ export async function cachePickedWeights(db: FinetuneStore, files: { name: strin
     (await layersModelOf(json.name, ordered)).model.dispose();
     await putCachedBase(db, { key: `cached:${hash}`, kind: 'tfjs', files: ordered, sha256: hash, bytes: files.reduce((n, f) => n + f.blob.size, 0), addedAt: Date.now() });
   } else {
-    const model = buildVgg16({ inputSize: 32, init: 'zeros' });
-    try {
-      await loadKerasFile(model, main.blob, main.name);
-    } finally {
-      model.dispose();
-    }
+    await checkKerasVgg16(main.blob, main.name);
     await putCachedBase(db, { key: `cached:${hash}`, kind: 'keras-h5', files: [main], sha256: hash, bytes: main.blob.size, addedAt: Date.now() });
   }
   return `cached:${hash}`;

@@ -10,7 +10,8 @@ import { exportLayersModel } from '../model/export';
 import { setBatchNormTraining } from '../model/batch-norm';
 import { attachHead, swapHead, type HeadOptions } from '../model/head';
 import { fingerprintLayers, inspectLayers, requireBaseLayer } from '../model/layers';
-import { loadBase, type LoadedBase } from '../model/base';
+import { loadBase } from '../model/base';
+import type { LoadedBase } from '../model/loaded-base';
 import { parseWeights } from '../model/base-source';
 import type { FinetuneStore } from '../store/schema';
 import type {

@@ -2,9 +2,9 @@ import type { Expected } from '../../data/download';
 import type { HeadKind, Preprocessing } from '../../protocol';
 import type { UnfreezeDefault } from './backbone';
 
-// VGG16 in Keras' layout: the recipe's backbone, built by vgg16-layers.ts and given Keras' .h5 weights,
-// or found by its layer names in a TF.js model of ours. Plain data: the command line's --help reads it
-// (through the weights setting) without TF.js installed.
+// VGG16 in Keras' layout: the recipe's backbone, built by vgg16-layers.ts and made a base (untrained, or
+// with Keras' .h5 weights) by vgg16-load.ts, or found by its layer names in a TF.js model of ours. Plain
+// data: the command line's --help reads it (through the weights setting) without TF.js installed.
 
 /** Keras' own VGG16 ImageNet weights without top (applications/vgg16.py, WEIGHTS_PATH_NO_TOP). */
 export const KERAS_VGG16_NOTOP = {
