@@ -7,8 +7,8 @@ import type { EpochMetrics, Prediction, PrepareResult, RecipeResult, StageResult
 import type { ImportResult } from '../src/store/import';
 import type { RunEstimate } from '../src/train/estimate';
 import type { ProjectSummary } from '../src/store/projects';
-import { formatEvent } from '../src/train/log-format';
-import { classWarnings, progressOf } from './event-details';
+import { classWarnings } from './event-details';
+import { applyEvent } from './event-effects';
 import { FinetuneEvent, type ErrorDetail } from './events';
 import { ProjectImages } from './project-images';
 import { RunProgress } from './run-progress';
@@ -164,41 +164,9 @@ export class TrainingController implements ReactiveController {
   }
 
   private onEvent = (event: TrainEvent): void => {
-    this.progress.update(event);
-    const host = this.host;
-    switch (event.type) {
-      case 'batch':
-      case 'decode-progress':
-      case 'cache-progress':
-      case 'search-progress':
-      case 'download':
-        host.dispatchEvent(new FinetuneEvent('finetune-progress', { ...progressOf(event), secondsLeft: this.progress.secondsLeft }));
-        break;
-      case 'stage-restart':
-        // The stage starts over at a lower rate: its epochs so far no longer count.
-        this.history = this.history.filter((m) => m.stage !== event.stage);
-        break;
-      case 'epoch':
-        this.history = [...this.history, event.metrics];
-        this.announcement = `Stage ${event.metrics.stage}, epoch ${event.metrics.epoch} of ${event.metrics.epochs}: accuracy ${event.metrics.acc.toFixed(2)}${event.metrics.valAcc === null ? '' : `, validation ${event.metrics.valAcc.toFixed(2)}`}.`;
-        host.dispatchEvent(new FinetuneEvent('finetune-epoch', event.metrics));
-        break;
-      case 'stage-start':
-        this.announcement = `Stage ${event.stage} started: ${event.epochs} epochs.`;
-        host.dispatchEvent(new FinetuneEvent('finetune-stage', { stage: event.stage, phase: 'start', result: null }));
-        break;
-      case 'stage-end':
-        this.stages = [...this.stages.filter((s) => s.stage !== event.stage), event.result];
-        this.announcement = `Stage ${event.stage} finished: accuracy ${event.result.report?.accuracy.toFixed(2) ?? 'n/a'} on held-out images.`;
-        host.dispatchEvent(new FinetuneEvent('finetune-stage', { stage: event.stage, phase: 'end', result: event.result }));
-        break;
-      case 'status':
-        this.status = event.state === 'paused' ? 'paused' : 'training';
-        break;
-      default:
-    }
-    const lines = formatEvent(event).filter((l) => l.startsWith('[INFO]') || l.startsWith('[WARN]'));
-    if (lines.length && event.type !== 'checkpoint') this.notes = [...this.notes, ...lines].slice(-40);
+    applyEvent(this, event, (e) => this.host.dispatchEvent(e));
+    // The status is this controller's: the calls it makes (start, pause, a failure) set it too.
+    if (event.type === 'status') this.status = event.state === 'paused' ? 'paused' : 'training';
     this.update();
   };
 

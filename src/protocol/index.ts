@@ -5,5 +5,6 @@ export * from './backend';
 export * from './config';
 export * from './data';
 export * from './events';
+export * from './outcome';
 export * from './results';
 export * from './session';

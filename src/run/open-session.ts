@@ -1,6 +1,6 @@
 import { overlayConfig, resolveConfig, type TrainConfigInput } from '../config';
 import { CancelledError, ConfigError, ProjectBusyError } from '../errors';
-import type { CheckpointSettings, DatasetSource, RecoverySettings, SkippedFile, TrainEventListener } from '../protocol';
+import { outcomeStatus, type CheckpointSettings, type DatasetSource, type RecoverySettings, type RunOutcome, type SkippedFile, type TrainEventListener } from '../protocol';
 import { indexedDbCheckpoints } from '../store/checkpoints';
 import { httpCheckpoints } from '../store/http-checkpoints';
 import { acquireProjectLock, progressSender } from '../store/project-lock';
@@ -32,10 +32,11 @@ export interface OpenedSession {
   /** Whether it keeps checkpoints, so that a fault can be resumed from. */
   resumable: boolean;
   /**
-   * Ends the run ('done', 'cancelled', 'failed: ...'): records it, and frees the project for other tabs.
-   * The session stays usable (export, fingerprints) until close(). Only the first call counts.
+   * Ends the run with `outcome`: records it, sets the project's status from it (outcomeStatus), and
+   * frees the project for other tabs. The session stays usable (export, fingerprints) until close().
+   * Only the first call counts.
    */
-  finish(outcome: string): Promise<void>;
+  finish(outcome: RunOutcome): Promise<void>;
   /** Finishes the run (as 'stopped' if it was still open) and disposes the session. */
   close(): Promise<void>;
 }
@@ -47,7 +48,8 @@ function sinkFor(settings: CheckpointSettings, db: () => Promise<FinetuneStore>,
     : db().then((store) => indexedDbCheckpoints(store, target.projectId, runId));
 }
 
-export function outcomeOf(error: unknown): string {
+/** How a run that threw `error` ended: cancelled by the user, or failed with the error's message. */
+export function outcomeOf(error: unknown): RunOutcome {
   return error instanceof Error && error.name === CancelledError.name ? 'cancelled' : `failed: ${(error as Error).message}`;
 }
 
@@ -101,13 +103,12 @@ export async function openSession(input: OpenInput, emit: TrainEventListener, db
       await updateProject(store, projectId, input.resume ? { status } : { status, config: resolveConfig(overlayConfig(project!.config, input.config)) });
     }
     let finished = false;
-    const finish = async (outcome: string): Promise<void> => {
+    const finish = async (outcome: RunOutcome): Promise<void> => {
       if (finished) return;
       finished = true;
       if (store && projectId && runId !== null) {
         await endRun(store, runId, outcome);
-        const status = outcome === 'done' ? 'done' : outcome === 'cancelled' || outcome === 'stopped' ? 'stopped' : 'failed';
-        await updateProject(store, projectId, { status });
+        await updateProject(store, projectId, { status: outcomeStatus(outcome) });
       }
       sender?.close();
       release?.();

@@ -1,6 +1,6 @@
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
-import type { DatasetSource, EpochMetrics, StageResult } from '../protocol';
+import type { DatasetSource, EpochMetrics, RunOutcome, StageResult } from '../protocol';
 import { upgradeCheckpoint } from '../checkpoint/upgrade';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
 import { readRetrying } from './transient-read';
@@ -120,7 +120,7 @@ export async function startRun(db: FinetuneStore, projectId: string, backend: st
   return db.add('runs', run);
 }
 
-export async function endRun(db: FinetuneStore, runId: number, outcome: string): Promise<void> {
+export async function endRun(db: FinetuneStore, runId: number, outcome: RunOutcome): Promise<void> {
   const tx = db.transaction('runs', 'readwrite');
   const run = await tx.store.get(runId);
   if (run) await tx.store.put({ ...run, endedAt: Date.now(), outcome });

@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { StoredCheckpoint } from '../checkpoint/upgrade';
-import type { SkippedFile, StageResult, TrainConfig } from '../protocol';
+import type { EndedStatus, RunOutcome, SkippedFile, StageResult, TrainConfig } from '../protocol';
 
 // The single truth of what is stored. Datasets, checkpoints and run history live here so that a reload,
 // a crash or going offline loses nothing.
@@ -9,7 +9,7 @@ export const DB_NAME = 'finetune-trainer';
 export const DB_VERSION = 1;
 
 /** How its last run ended ('training' while one runs); a pause is not stored: a paused run is still training. */
-export type ProjectStatus = 'new' | 'training' | 'stopped' | 'failed' | 'done';
+export type ProjectStatus = 'new' | 'training' | EndedStatus;
 
 export interface ProjectRecord {
   id: string;
@@ -48,8 +48,8 @@ export interface RunRecord {
   projectId: string;
   startedAt: number;
   endedAt: number | null;
-  /** Where it ended: 'done', 'cancelled', 'failed: message', or null while running or after a crash. */
-  outcome: string | null;
+  /** Where it ended, or null while running or after a crash. */
+  outcome: RunOutcome | null;
   backend: string;
   resumedFrom: string | null;
   stages: StageResult[];

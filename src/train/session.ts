@@ -1,93 +1,48 @@
 import * as tf from '@tensorflow/tfjs';
-import { activate, selectBackends } from '../backend/select';
-import { planWasmThreads } from '../backend/wasm-threads';
-import { resolveConfig, type TrainConfigInput } from '../config';
-import type { PixelDataset } from '../data/load';
-import { PREPROCESSING_LABEL } from '../data/preprocess';
-import type { Split } from '../data/split';
-import { BackendError, ConfigError, WeightsError } from '../errors';
+import { activate } from '../backend/select';
+import { BackendError, ConfigError } from '../errors';
 import { exportLayersModel } from '../model/export';
 import { setBatchNormTraining } from '../model/batch-norm';
-import { attachHead, swapHead, type HeadOptions } from '../model/head';
+import { swapHead } from '../model/head';
 import { fingerprintLayers, inspectLayers, requireBaseLayer } from '../model/layers';
-import { loadBase } from '../model/base';
-import type { LoadedBase } from '../model/loaded-base';
-import { parseWeights } from '../model/base-source';
-import type { FinetuneStore } from '../store/schema';
-import type {
-  DatasetSource,
-  EffectiveConfig,
-  ExportedModel,
-  HeadKind,
-  LayerFingerprint,
-  Prediction,
-  PrepareResult,
-  RecipeResult,
-  SkippedFile,
-  StageResult,
-  TrainConfig,
-  TrainEventListener,
-} from '../protocol';
-import { streamFor } from '../rng';
+import type { EffectiveConfig, ExportedModel, HeadKind, LayerFingerprint, Prediction, PrepareResult, RecipeResult, StageResult, TrainEventListener } from '../protocol';
 import { encodeModelWeights } from './weight-codec';
-import type { Checkpoint, CheckpointSink, EncodedWeights } from '../checkpoint/format';
-import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from './checkpointer';
-import { RunControl } from './control';
+import type { Checkpoint, EncodedWeights } from '../checkpoint/format';
+import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from './checkpointer';
+import type { RunControl } from './control';
 import { runFeatureBaseline, type LogisticSettings } from './features';
 import { predictImages } from './predict';
-import { autoBatchSize } from './auto-batch';
-import { describeCursor, restoreCheckpoint, resumedConfig, resumeOf, stage1HeadOf, type CheckpointResume } from './resume';
-import { runStage } from './stage';
+import { describeCursor, stage1HeadOf } from './resume';
+import { runStage, type StageResume } from './stage';
 import { snapshotRun } from './snapshot';
 import type { StageContext, StagePosition } from './stage-types';
-import { loadRunData } from './run-data';
+import { assembleSession, type SessionInput, type SessionOptions, type SessionParts } from './assemble-session';
 
-export interface SessionInput {
-  config: TrainConfigInput;
-  dataset: DatasetSource;
-  /** How messages name the dataset, e.g. its folder. */
-  root: string;
-  /** Files the caller already skipped while listing the folder. */
-  skipped?: SkippedFile[];
-  /** Continue from the sink's checkpoint instead of starting afresh. */
-  resume?: boolean;
-  /** Train with this batch size instead of the settings' (or the checkpoint's): after running out of memory. */
-  batchSize?: number;
-}
-
-export interface SessionOptions {
-  sink?: CheckpointSink;
-  /** The store whose base cache downloads go to (none: every pretrained base is downloaded). */
-  db?: () => Promise<FinetuneStore>;
-  policy?: Partial<CheckpointPolicy>;
-}
-
-/** The base's defaults laid over what the user left open: input size, preprocessing, stage 2's first layer. */
-function settledConfig(requested: TrainConfig, base: LoadedBase, emit: TrainEventListener): Omit<EffectiveConfig, 'batchSize'> & Pick<TrainConfig, 'batchSize'> {
-  const unfreezeFrom = requested.unfreezeFrom === 'auto' ? base.unfreezeFrom : requested.unfreezeFrom;
-  if (requested.unfreezeFrom === 'auto') emit({ type: 'info', message: `stage 2 unfreezes from ${base.unfreezeWhy}` });
-  return { ...requested, inputSize: base.inputSize, preprocessing: base.preprocessing, unfreezeFrom };
-}
-
-/** One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. */
+/**
+ * One fine-tuning run: decoded data, split, model, and the two stages; owns every tensor it makes. Its
+ * parts are put together by assembleSession(); this is what then trains, predicts and exports with them.
+ */
 export class TrainingSession {
+  readonly prepared: PrepareResult;
   readonly stages: StageResult[];
   /** Set by runFeatures(): the base with a fitted softmax regression instead of the recipe's head. */
   private featureModel: tf.LayersModel | null = null;
-  private resume: (CheckpointResume & { startWeights: tf.Tensor[] }) | null;
+  private readonly context: StageContext;
+  /** The base alone, which replaceHead() puts a new head on. */
+  private readonly base: tf.LayersModel;
+  /** The decoded dataset's identity, kept in checkpoints. */
+  private readonly key: string;
+  private resume: StageResume | null;
   private readonly checkpointer: Checkpointer | null;
   /** The head stage 1 kept, once it is done: where stage 2 starts from (with the base), kept in checkpoints. */
   private stage1Head: EncodedWeights | null;
 
-  private constructor(
-    readonly prepared: PrepareResult,
-    private readonly context: StageContext,
-    private readonly base: tf.LayersModel,
-    private readonly key: string,
-    checkpoint: Checkpoint | null,
-    resume: (CheckpointResume & { startWeights: tf.Tensor[] }) | null,
-    options: SessionOptions,
-  ) {
+  private constructor(parts: SessionParts, options: SessionOptions) {
+    const { prepared, context, base, datasetKey, checkpoint, resume } = parts;
+    this.prepared = prepared;
+    this.context = context;
+    this.base = base;
+    this.key = datasetKey;
     this.stages = checkpoint ? checkpoint.stages : [];
     this.resume = resume;
     this.stage1Head = checkpoint ? stage1HeadOf(checkpoint, prepared.headStart) : null;
@@ -103,79 +58,8 @@ export class TrainingSession {
   }
 
   static async open(input: SessionInput, emit: TrainEventListener, options: SessionOptions = {}): Promise<TrainingSession> {
-    const checkpoint = input.resume ? await options.sink?.load() : null;
-    if (input.resume && !checkpoint) {
-      throw new ConfigError(`nothing to resume: no checkpoint in ${options.sink?.label ?? 'this session (no checkpoint store given)'}`);
-    }
-    const requested = checkpoint ? resumedConfig(checkpoint, input.config) : resolveConfig(input.config);
-    if (input.batchSize) requested.batchSize = input.batchSize;
-    const threadsNote = planWasmThreads(requested.threads);
-    if (threadsNote) emit({ type: 'warning', message: threadsNote });
-    const [backend, finetuneBackend] = await selectBackends(requested.backend, requested.finetuneBackend);
-    emit({ type: 'backend', choice: backend });
-    if (finetuneBackend.backend !== backend.backend) emit({ type: 'backend', choice: finetuneBackend });
-    const base = await loadBase(parseWeights(requested.weights), {
-      seed: requested.seed,
-      inputSize: requested.inputSize,
-      preprocessing: requested.preprocessing,
-      db: options.db,
-      emit,
-    });
-    if (checkpoint && checkpoint.baseIdentity !== base.identity) {
-      base.model.dispose();
-      throw new WeightsError(`the base is not the one the checkpoint was trained from (${checkpoint.baseIdentity} then, ${base.identity} now)`);
-    }
-    emit({ type: requested.weights === 'random' ? 'warning' : 'info', message: `base: ${base.label}` });
-    const config = settledConfig(requested, base, emit);
-    emit({ type: 'info', message: `preprocessing: ${PREPROCESSING_LABEL[base.preprocessing]}` });
-    const { data, split, counts, skipped, key } = await loadRunData(input.dataset, input.root, input.skipped ?? [], config, checkpoint ? checkpoint.datasetKey : null, emit).catch((error: unknown) => {
-      base.model.dispose();
-      throw error;
-    });
-    const headOptions: Omit<HeadOptions, 'kind'> = { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed };
-    // Until stage 1's search picks one, 'auto' builds the base's first kind (the recipe's flatten head).
-    const headKind: HeadKind = config.headKind === 'auto' ? base.heads[0]! : config.headKind;
-    const model = attachHead(base.model, { ...headOptions, kind: headKind });
-    setBatchNormTraining(model, config.bnTrain);
-    const headStart = base.model.layers.length;
-    let effective: EffectiveConfig;
-    try {
-      const from = requireBaseLayer(model, config.unfreezeFrom, headStart);
-      effective = { ...config, batchSize: config.batchSize === 'auto' ? await autoBatchSize(model, from, split.train.length, emit) : config.batchSize };
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    const context = contextFor(model, data, split, effective, emit);
-    context.head = { kind: headKind, kinds: config.headKind === 'auto' ? base.heads : [config.headKind], options: headOptions, replace: () => undefined };
-    const resume = checkpoint ? resumeOf(checkpoint, effective.batchSize) : null;
-    let startWeights: tf.Tensor[] = [];
-    try {
-      if (checkpoint) startWeights = restoreCheckpoint(context, checkpoint, resume, headStart);
-    } catch (error) {
-      model.dispose(); // a checkpoint that does not fit this model: nothing of the run is kept
-      throw error;
-    }
-    if (checkpoint) emit({ type: 'resumed', where: describeCursor(checkpoint.cursor), from: options.sink!.label });
-    const prepared: PrepareResult = {
-      config: effective,
-      base: { label: base.label, identity: base.identity },
-      backend,
-      finetuneBackend,
-      classes: data.classes,
-      counts,
-      trainSize: split.train.length,
-      validationSize: split.validation.length,
-      testSize: split.test.length,
-      headStart,
-      skipped,
-      layers: inspectLayers(model),
-      testPaths: split.test.map((i) => data.paths[i]!),
-      resumedAt: checkpoint ? describeCursor(checkpoint.cursor) : '',
-      finished: checkpoint?.cursor.done ?? false,
-    };
-    const session = new TrainingSession(prepared, context, base.model, key, checkpoint ?? null, resume && { ...resume, startWeights }, options);
-    context.head.replace = (kind) => session.replaceHead(kind);
+    const session = new TrainingSession(await assembleSession(input, emit, options), options);
+    session.context.head.replace = (kind) => session.replaceHead(kind);
     return session;
   }
 
@@ -315,18 +199,4 @@ export class TrainingSession {
     tf.dispose(this.resume?.startWeights ?? []);
     this.model.dispose();
   }
-}
-
-function contextFor(model: tf.LayersModel, data: PixelDataset, split: Split, config: EffectiveConfig, emit: TrainEventListener): StageContext {
-  return {
-    model,
-    data,
-    split,
-    config,
-    emit,
-    head: { kind: 'flatten', kinds: ['flatten'], options: { classes: data.classes.length, units: config.headUnits, dropout: config.dropout, seed: config.seed }, replace: () => undefined },
-    control: new RunControl(emit),
-    shuffle: streamFor(config.seed, 'shuffle'),
-    augment: streamFor(config.seed, 'augment'),
-  };
 }
