@@ -7,24 +7,21 @@ import { ConfigError } from '../src/errors';
 import { DOWNLOAD_FORMATS, type ExportFormat } from '../src/export/downloads';
 import type { BackendPreference, Prediction, Preprocessing, TrainConfig } from '../src/protocol';
 import type { ImportSource } from './import-source';
-import { baseChoiceOf, defaultCut, missingBaseSource, settingsOfChoice, sourceOf } from './base-choice';
+import { BasePanel } from './base-panel';
 import { configOf, defaultSettings, formValues, presetOf, presetSettings, settingsOf } from './element-config';
-import { download, modelFileName, reportFile } from './element-downloads';
+import { download, modelFileName } from './element-downloads';
 import { layersPanel } from './layers-panel';
 import { RunPlanner } from './run-planner';
+import { runPanel } from './run-panel';
 import { TrainingController } from './training-controller';
-import { basePicker, type BaseChoice } from './views/base-picker';
 import { datasetView } from './views/dataset-view';
 import './views/ft-chart';
 import { importView } from './views/import-view';
 import { planView } from './views/plan-view';
-import { progressView } from './views/progress-view';
-import { resultsView } from './views/results-view';
-import { resumeActions } from './views/resume-actions';
+import { runToolbar } from './views/run-toolbar';
 import { settingsView } from './views/settings-view';
 import { elementStyles } from './views/element-styles';
 import { styles } from './views/styles';
-import { useView } from './views/use-view';
 
 export * from './events';
 export type { CacheChoice } from '../src/config';
@@ -139,15 +136,12 @@ export class FinetuneTrainer extends LitElement {
   private confirmingRestart = false;
   /** The expert settings are open. */
   private advancedOpen = false;
-  /** The base picker's choice while its file or URL is still missing (otherwise read from base and weights). */
-  private baseMode: BaseChoice | null = null;
-  /** The project the planner's state belongs to. */
-  private plannedProject: string | null = null;
 
   /** @internal The element's state machine and its worker; not part of the public API. */
   readonly controller = new TrainingController(this);
   /** @internal The plan and estimate of what Start would run, kept current as the settings change. */
   readonly planner = new RunPlanner(this, this.controller.client);
+  private readonly basePanel = new BasePanel(this, this.planner);
 
   constructor() {
     super();
@@ -161,7 +155,7 @@ export class FinetuneTrainer extends LitElement {
 
   /** @internal Shows a project's (or a resumed checkpoint's) settings in the form, so the next start uses them. */
   applyConfig(config: TrainConfig): void {
-    this.baseMode = null;
+    this.basePanel.settle();
     if (config.weights.includes('#')) void this.planner.readLayers(config.weights.split('#')[0]!);
     Object.assign(this, settingsOf(config, this));
   }
@@ -171,19 +165,8 @@ export class FinetuneTrainer extends LitElement {
     if (changed.has('preset') && this.preset in RUN_PRESETS) this.usePreset(this.preset as RunPresetName, true);
     if (changed.has('project') && this.project && this.project !== this.controller.project?.id) void this.controller.loadProject(this.project);
     const c = this.controller;
-    if ((c.project?.id ?? null) !== this.plannedProject) {
-      this.planner.clear();
-      this.plannedProject = c.project?.id ?? null;
-    }
-    // Not while another project is being opened, nor while work of its own holds the worker.
     const settled = !!c.project && (!this.project || this.project === c.project.id);
-    if (settled && !this.busy && this.missingBaseSource()) this.planner.cancel();
-    else if (settled && !this.busy) this.planner.request(c.project!.id, this.trainConfig());
-  }
-
-  private get busy(): boolean {
-    const { status } = this.controller;
-    return status === 'importing' || status === 'preparing' || status === 'training' || status === 'paused';
+    this.planner.follow(c.project?.id ?? null, { settled, busy: this.controller.busy, missingBase: this.basePanel.missingSource, config: () => this.trainConfig() });
   }
 
   /** Sets a preset's numbers; `onlyDefaults`: only those still at the recipe's. */
@@ -192,7 +175,6 @@ export class FinetuneTrainer extends LitElement {
     const values = Object.entries(presetSettings(name)).filter(([key]) => !onlyDefaults || this[key as keyof typeof defaults] === defaults[key as keyof typeof defaults]);
     Object.assign(this, Object.fromEntries(values));
   }
-
 
   /** Trains the project from the start (or, with `resume`, from its last checkpoint). */
   async start(resume = false): Promise<void> {
@@ -229,64 +211,16 @@ export class FinetuneTrainer extends LitElement {
     return this.planner.holding(() => this.controller.exportModel(format));
   }
 
-  private baseChoice(): BaseChoice {
-    return baseChoiceOf(this, this.baseMode);
-  }
-
-  private missingBaseSource(): boolean {
-    return missingBaseSource(this.baseChoice(), this);
-  }
-
-  private chooseBase(choice: BaseChoice): void {
-    this.baseMode = choice === 'keras-h5' || choice === 'tfjs' ? choice : null;
-    this.planner.forgetLayers();
-    Object.assign(this, settingsOfChoice(choice, this));
-  }
-
-  /** A Keras .h5 URL or key; or a TF.js model's, whose layers are read to pick where to cut it. */
-  private async setBaseSource(source: string): Promise<void> {
-    if (this.baseChoice() === 'keras-h5') {
-      this.weights = source;
-      if (source) this.baseMode = null; // given: base and weights say it from here on
-      return;
-    }
-    this.base = source;
-    const layers = source ? await this.planner.readLayers(source) : null;
-    if (layers?.length && this.base === source) {
-      this.base = `${source}#${defaultCut(layers)}`;
-      this.baseMode = null;
-    }
-  }
-
-  private async pickBaseFiles(files: File[]): Promise<void> {
-    const key = await this.planner.addFiles(files);
-    if (key) await this.setBaseSource(key);
-  }
-
   private baseLead(disabled: boolean): TemplateResult {
-    const choice = this.baseChoice();
-    const { source, layer } = sourceOf(choice, this);
     const c = this.controller;
     const plan = c.project ? this.planner.planOf(c.project.id, this.trainConfig()) : null;
-    return html`${basePicker({
-        choice,
-        source,
-        layer,
-        layers: this.planner.baseLayers,
-        error: this.planner.baseError,
-        loading: this.planner.readingBase,
-        disabled,
-        onChoice: (value) => this.chooseBase(value),
-        onSource: (value) => void this.setBaseSource(value),
-        onFiles: (files) => void this.pickBaseFiles(files),
-        onLayer: (name) => (this.base = `${source}#${name}`),
-      })}
+    return html`${this.basePanel.view(disabled)}
       ${planView({
         preset: presetOf(this),
         plan,
         planning: this.planner.planning,
-        planError: this.missingBaseSource() ? null : this.planner.error,
-        waitingFor: this.missingBaseSource() ? (choice === 'tfjs' ? 'a TF.js model and the layer to cut it at' : 'the Keras .h5 file') : null,
+        planError: this.basePanel.missingSource ? null : this.planner.error,
+        waitingFor: this.basePanel.waitingFor,
         disabled,
         startingOver: c.project?.cursor?.done === false,
         onPreset: (name) => {
@@ -313,18 +247,11 @@ export class FinetuneTrainer extends LitElement {
     download(await this.export(format), modelFileName(this.controller.project?.name, format));
   }
 
-  /** The shown results were trained from a VGG16 with random weights. */
-  private trainedFromScratch(): boolean {
-    const c = this.controller;
-    return (c.prepared?.config.weights ?? c.project?.config.weights) === 'random';
-  }
-
   override render(): TemplateResult {
     const c = this.controller;
-    const busy = this.busy;
+    const busy = this.controller.busy;
     const starting = c.status === 'preparing';
     const canResume = c.project?.cursor?.done === false && !busy;
-    const prepared = c.prepared;
     return html`
       <div class="sr-only" role="status" aria-live="polite">${c.announcement}</div>
       ${c.error ? html`<p class="error" role="alert">${c.error.name}: ${c.error.message}</p>` : nothing}
@@ -341,53 +268,23 @@ export class FinetuneTrainer extends LitElement {
               onAdvancedToggle: (open) => (this.advancedOpen = open),
             })}
             ${layersPanel(c, this.planner, { config: this.trainConfig(), busy, onPlannedUnfreeze: (index) => (this.unfreezeFrom = String(index)) })}
-            <div class="toolbar">
-              ${canResume
-                ? resumeActions({
-                    checkpoint: c.project.checkpoint,
-                    confirming: this.confirmingRestart,
-                    onConfirming: (asking) => ((this.confirmingRestart = asking), this.requestUpdate()),
-                    onResume: () => void this.start(true),
-                    onRestart: () => void this.start(false),
-                  })
-                : html`<button @click=${() => this.start(false)} ?disabled=${busy || this.planner.held || this.missingBaseSource()} aria-busy=${starting ? 'true' : 'false'}>
-                    ${starting ? 'Starting…' : 'Start training'}
-                  </button>`}
-              <button class="secondary" @click=${() => this.closeProject()} ?disabled=${busy}>Another dataset</button>
-            </div>`
+            ${runToolbar({
+              resumable: canResume ? c.project.checkpoint : null,
+              busy,
+              startBlocked: this.planner.held || this.basePanel.missingSource,
+              starting,
+              confirming: this.confirmingRestart,
+              onConfirming: (asking) => ((this.confirmingRestart = asking), this.requestUpdate()),
+              onStart: (resume) => void this.start(resume),
+              onClose: () => this.closeProject(),
+            })}`
         : nothing}
-      ${c.status !== 'idle' || c.history.length
-        ? progressView({
-            status: c.status,
-            stoppedAt: c.status === 'interrupted' ? (c.project?.checkpoint ?? null) : null,
-            progress: c.progress,
-            backends: prepared ? [prepared.backend, ...(prepared.finetuneBackend.backend !== prepared.backend.backend ? [prepared.finetuneBackend] : [])] : [],
-            last: c.history.at(-1) ?? null,
-            notes: c.notes,
-            onPause: () => void this.pause(),
-            onResume: () => void this.resume(),
-            onCancel: () => void this.cancel(),
-          })
-        : nothing}
-      ${c.stages.length && this.trainedFromScratch()
-        ? html`<p class="warn notice" role="note">
-            These results come from an untrained VGG16 (random weights, NOT pretrained): they show the training working, not what fine-tuning a pretrained base reaches.
-          </p>`
-        : nothing}
-      ${resultsView({ history: c.history, stages: c.stages, classes: c.project?.classes ?? [], imageUrl: (p) => c.imageUrl(p) })}
-      ${c.status === 'done'
-        ? useView({
-            predictions: c.predictions,
-            predicting: c.working === 'predict',
-            exporting: c.working?.startsWith('export:') ? (c.working.slice(7) as ExportFormat) : null,
-            onPredict: (files) => void c.predict(files),
-            onExportModel: (format) => void this.downloadModel(format),
-            onExportReport: (f) => {
-              const { name, blob } = reportFile(c, f);
-              download(blob, name);
-            },
-          })
-        : nothing}
+      ${runPanel(c, {
+        onPause: () => void this.pause(),
+        onResume: () => void this.resume(),
+        onCancel: () => void this.cancel(),
+        onDownloadModel: (format) => void this.downloadModel(format),
+      })}
     `;
   }
 }

@@ -27,6 +27,8 @@ export class RunPlanner implements ReactiveController {
   readingBase = false;
   /** The settings `plan` was made for, and the ones wanted now. */
   private planKey: string | null = null;
+  /** The project the plan's state belongs to. */
+  private followed: string | null = null;
   private wanted: string | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** The measurement in progress (settled, never rejected), its settings, and what ends it now. */
@@ -126,6 +128,21 @@ export class RunPlanner implements ReactiveController {
       this.holds--;
       this.host.requestUpdate();
     }
+  }
+
+  /**
+   * Keeps the plan current with the shown project and its settings: forgotten for another project; none
+   * while another project is being opened (not settled), while work of the element's own holds the worker
+   * (busy), or while the base's file is missing.
+   */
+  follow(projectId: string | null, now: { settled: boolean; busy: boolean; missingBase: boolean; config: () => TrainConfigInput }): void {
+    if (projectId !== this.followed) {
+      this.clear();
+      this.followed = projectId;
+    }
+    if (!projectId || !now.settled || now.busy) return;
+    if (now.missingBase) this.cancel();
+    else this.request(projectId, now.config());
   }
 
   /** Forgets the plan and the base's layers (another project, or none). */

@@ -66,6 +66,12 @@ export class TrainingController implements ReactiveController {
     this.images.revoke();
   }
 
+  /** Work of the element's own holds the worker: importing, or a run starting, going or paused. */
+  get busy(): boolean {
+    const { status } = this;
+    return status === 'importing' || status === 'preparing' || status === 'training' || status === 'paused';
+  }
+
   get classWarnings(): string[] {
     return this.project ? classWarnings(this.project.classes, this.classCounts) : [];
   }
