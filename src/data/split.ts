@@ -1,3 +1,4 @@
+import { DatasetError } from '../errors';
 import { streamFor } from '../rng';
 
 export interface Split {
@@ -69,7 +70,7 @@ export function oneHot(labels: readonly number[], numClasses: number): Float32Ar
   const out = new Float32Array(labels.length * numClasses);
   labels.forEach((label, row) => {
     if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
-      throw new RangeError(`label ${label} is outside 0..${numClasses - 1}`);
+      throw new DatasetError(`label ${label} is outside 0..${numClasses - 1}`);
     }
     out[row * numClasses + label] = 1;
   });

@@ -1,8 +1,9 @@
+import { DatasetError } from '../errors';
 import type { ClassificationReport, ClassMetrics } from '../protocol';
 
 /** confusion[true][predicted]. */
 export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
-  if (truth.length !== predicted.length) throw new RangeError(`${truth.length} labels but ${predicted.length} predictions`);
+  if (truth.length !== predicted.length) throw new DatasetError(`${truth.length} labels but ${predicted.length} predictions`);
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < truth.length; i++) m[truth[i]!]![predicted[i]!]! += 1;
   return m;

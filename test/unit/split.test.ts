@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { carveValidation, oneHot, splitStratified } from '../../src/data/split';
+import { DatasetError } from '../../src/errors';
 
 const labelsOf = (counts: number[]): number[] => counts.flatMap((n, c) => new Array<number>(n).fill(c));
 
@@ -71,5 +72,7 @@ describe('oneHot', () => {
 
   it('rejects a label outside the class list', () => {
     expect(() => oneHot([3], 3)).toThrow(/label 3 is outside 0..2/);
+    // A named error, not a RangeError: recovery would take that for a backend fault and retry it.
+    expect(() => oneHot([3], 3)).toThrow(DatasetError);
   });
 });
