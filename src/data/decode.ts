@@ -1,4 +1,5 @@
 // Decoding runs where OffscreenCanvas exists (the worker, or a page); nothing here touches the DOM tree.
+import type { DatasetItem, DecodedImage } from '../protocol';
 import { declaredSize } from './image-size';
 
 /** RGB bytes of one image, `size * size * 3`, row-major. */
@@ -72,4 +73,17 @@ export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array): RgbPixels {
     rgb[p * 3 + 2] = rgba[p * 4 + 2] as number;
   }
   return rgb;
+}
+
+/** Decodes each item as decodeImage does; one that cannot be read says why, and the others still decode. */
+export async function decodeEach(items: DatasetItem[], size: number): Promise<DecodedImage[]> {
+  const decoded: DecodedImage[] = [];
+  for (const item of items) {
+    try {
+      decoded.push({ path: item.path, pixels: await decodeImage(item, size), error: null });
+    } catch (error) {
+      decoded.push({ path: item.path, pixels: null, error: (error as Error).message });
+    }
+  }
+  return decoded;
 }

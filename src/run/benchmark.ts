@@ -1,11 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
+import { selectBackends } from '../backend/select';
+import { planWasmThreads } from '../backend/wasm-threads';
+import { BackendError, ConfigError } from '../errors';
+import { loadBase } from '../model/base';
+import { parseWeights } from '../model/base-source';
+import type { BaseContext } from '../model/loaded-base';
 import { attachHead } from '../model/head';
 import { freezeBelow } from '../model/layers';
 import { buildVgg16 } from '../model/backbones/vgg16-layers';
 import { frozenSplit, throughFrozen } from '../train/frozen-cache';
 import { PendingMetrics, trainStep } from '../train/train-step';
 import { VGG16 } from '../model/backbones/vgg16';
+import type { BackendName } from '../protocol';
 
 export type BenchKind = 'forward' | 'stage1' | 'stage2';
 
@@ -106,5 +112,23 @@ export async function benchmark(spec: BenchSpec, base?: tf.LayersModel): Promise
     tf.dispose([xs, ys]);
     optimizer.dispose();
     if (!base) model.dispose();
+  }
+}
+
+/**
+ * Throughput of one kind of step on a forced backend (no fallback: a benchmark must say what it ran).
+ * `threads` settles wasm's thread count when wasm has not started here yet (see wasm-threads.ts).
+ */
+export async function benchmarkOn(backend: BackendName, spec: BenchSpec, threads: number | undefined, ctx: Pick<BaseContext, 'db' | 'emit'>): Promise<BenchResult & { detail: string }> {
+  const note = planWasmThreads(threads);
+  if (note) throw new BackendError(note);
+  const [choice] = await selectBackends(backend);
+  if (choice.backend !== backend) throw new BackendError(`${backend} is unavailable here: ${choice.reason}`);
+  // Synthetic inputs: which preprocessing the base expects changes no cost, and a model we do not know has none to default to.
+  const base = spec.base ? await loadBase(parseWeights(spec.base), { seed: 1, inputSize: spec.inputSize, preprocessing: 'unit', db: ctx.db, emit: ctx.emit }) : null;
+  try {
+    return { ...(await benchmark(spec, base?.model)), detail: choice.detail };
+  } finally {
+    base?.model.dispose();
   }
 }
