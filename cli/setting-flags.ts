@@ -1,6 +1,6 @@
 import { ConfigError } from '../src/errors';
 import { cacheStages, defaultText, type CacheChoice, type TrainConfigInput } from '../src/config';
-import { CACHE_CHOICES, listOf, setAt, SETTINGS, type Setting } from '../src/settings';
+import { listOf, setAt, SETTINGS, type Setting } from '../src/settings';
 
 // The training settings as command-line flags, from the settings table: the options parseArgs reads,
 // the values it hands back as a config, the flag a settings error names, and the flags' --help lines.
@@ -46,7 +46,8 @@ export function settingsFromFlags(values: Record<string, string | boolean | unde
     const value = flagValue(row, raw);
     if (value === undefined) continue;
     if (row.path) setAt(config, row.path, value);
-    else if (row.choices === CACHE_CHOICES) config['cache'] = { ...(config['cache'] as object), ...cacheStages(value as CacheChoice) };
+    else if (row.flag === 'cache') config['cache'] = { ...(config['cache'] as object), ...cacheStages(value as CacheChoice) };
+    else throw new Error(`the settings table's --${row.flag} sets no path`);
   }
   return config as TrainConfigInput;
 }
@@ -61,11 +62,11 @@ export function inFlagTerms(message: string): string {
 const HELP_COLUMN = 27;
 const HELP_WIDTH = 104;
 
-/** `text` in lines of at most HELP_WIDTH, each after the help column. */
-function wrapped(text: string): string {
+/** `text`, then `(default: X)` kept on one line, in lines of at most HELP_WIDTH, each after the help column. */
+function wrapped(text: string, shownDefault: string): string {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(' ')) {
+  for (const word of [...text.split(' '), `(default: ${shownDefault})`]) {
     if (line && HELP_COLUMN + line.length + 1 + word.length > HELP_WIDTH) {
       lines.push(line);
       line = word;
@@ -74,10 +75,15 @@ function wrapped(text: string): string {
   return [...lines, line].join(`\n${' '.repeat(HELP_COLUMN)}`);
 }
 
+/** A setting's help as the command line gives it: with what its words mean where only the command line takes them. */
+export function flagHelp(row: Setting): string {
+  return row.wordsHelp ? `${row.help}, or ${row.wordsHelp}` : row.help;
+}
+
 /** The settings' lines of --help: flag, value name, help text and default, as the table has them. */
 export function settingsHelp(): string {
   return FLAG_ROWS.map((row) => {
     const flag = `  --${row.flag}${row.arg ? ` ${row.arg}` : ''}`;
-    return `${flag.padEnd(HELP_COLUMN - 2)}  ${wrapped(`${row.help} (default: ${defaultText(row)})`)}`;
+    return `${flag.padEnd(HELP_COLUMN - 2)}  ${wrapped(flagHelp(row), defaultText(row))}`;
   }).join('\n');
 }

@@ -124,8 +124,10 @@ function requireRange(name: string, value: unknown, min: number, max: number, mi
 /** One setting's value against its row of the table, naming the setting. */
 function checkSetting(row: Setting & { path: string }, value: unknown): void {
   const name = row.path;
-  if (value === undefined && row.optional) return;
-  if (row.words?.includes(value as 'auto') || (value === null && row.words?.includes('off'))) return;
+  // Absent (undefined, or null as a caller may send it) means: decided at run time.
+  if ((value === undefined || value === null) && row.optional) return;
+  // 'auto' as itself; 'off' is stored as null (the word is the command line's and the form's).
+  if ((value === 'auto' && row.words?.includes('auto')) || (value === null && row.words?.includes('off'))) return;
   switch (row.type) {
     case 'integer':
       return requireInteger(name, value, row.min ?? 0, row.max);
@@ -142,7 +144,8 @@ function checkSetting(row: Setting & { path: string }, value: unknown): void {
       if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} must be a layer index or a layer name`);
       return;
     case 'text':
-      if (name === 'weights') parseWeights(String(value));
+      if (name !== 'weights') throw new Error(`the settings table's text row ${name} has no check`);
+      parseWeights(String(value));
       return;
   }
 }

@@ -2,9 +2,10 @@ import { BACKEND_CHAIN, HEAD_KINDS } from './protocol';
 
 // The training settings, one row each: where the value lives in TrainConfig, its type and range, the
 // command line's flag, the element's property and attribute, and one help text. The config's validation,
-// the command line's options, parsing and --help, the element's properties and its settings form are
-// generated from this table; the element's attribute docs and the README's options table are checked
-// against it (test/unit/settings-table.test.ts). Defaults are not restated here: they are the recipe's
+// the command line's setting options, their parsing and --help, and the element's settings form are
+// generated from this table; the element's properties and attribute docs (which the analyzer reads from
+// its source, so they are written there) and the README's options table are checked against it
+// (test/unit/settings-table.test.ts). Defaults are not restated here: they are the recipe's
 // (RECIPE_DEFAULTS), read at the row's path. Plain data: --help reads it without TF.js installed.
 
 export type SettingType =
@@ -27,9 +28,13 @@ export interface Setting {
   min?: number;
   max?: number;
   minExclusive?: boolean;
-  /** Allowed values of a choice, or the words a number may be instead: 'auto' (decided by measuring), 'off' (stored as null). */
+  /** Allowed values of a choice. */
   choices?: readonly string[];
+  /** Words a number may be instead: 'auto' (decided by measuring), 'off' (stored as null). */
   words?: readonly ('auto' | 'off')[];
+  /** The element and its form take a number only: the words come from the command line (what they mean: `wordsHelp`) or a stored config. */
+  elementNumber?: true;
+  wordsHelp?: string;
   /** May be absent from a config (absent means: decided at run time, as `shownDefault` says). */
   optional?: boolean;
   /** The default as a person reads it, where the config has none to show (threads: every core). */
@@ -61,8 +66,9 @@ export const SETTINGS: readonly Setting[] = [
     help: 'square input side in pixels, 32 to 1024 (32-64 for a quick try)',
   },
   {
-    path: 'batchSize', type: 'integer', min: 1, max: 4096, words: AUTO, flag: 'batch', arg: 'N', property: 'batchSize', attribute: 'batch-size', label: 'Batch size',
-    help: 'images per batch (smaller uses less memory), or auto: the largest power of two up to 64 whose measured step fits the memory budget',
+    path: 'batchSize', type: 'integer', min: 1, max: 4096, words: AUTO, elementNumber: true, flag: 'batch', arg: 'N|auto', property: 'batchSize', attribute: 'batch-size', label: 'Batch size',
+    help: 'images per batch (smaller uses less memory)',
+    wordsHelp: 'auto: the largest power of two up to 64 whose measured step fits the memory budget',
   },
   { path: 'headUnits', type: 'integer', min: 1, flag: 'head-units', arg: 'N', property: 'headUnits', attribute: 'head-units', label: 'Head units', help: "hidden units of the flatten head's Dense layer" },
   { path: 'head.epochs', type: 'integer', min: 0, flag: 'head-epochs', arg: 'N', property: 'headEpochs', attribute: 'head-epochs', label: 'Stage 1 epochs', help: 'stage 1 epochs: the new head on the frozen base (0 skips the stage)' },
@@ -119,7 +125,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1, flag: 'seed', arg: 'N', help: 'seed of the split, shuffles, augmentation, dropout and initial weights' },
   {
     path: 'bnTrain', type: 'boolean', flag: 'bn-train', property: 'bnTrain', attribute: 'bn-train',
-    help: 'train BatchNormalization layers in training mode (batch statistics, moving averages updated); off: inference mode, as Keras advises when fine-tuning',
+    help: 'train BatchNormalization layers in training mode (batch statistics, moving averages updated); without it, inference mode, as Keras advises when fine-tuning',
   },
   { path: 'dropout', type: 'number', min: 0, max: 0.95, help: "the head's dropout rate" },
   { path: 'head.optimizer', type: 'choice', choices: OPTIMIZERS, help: "stage 1's optimizer" },
@@ -130,6 +136,11 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'augment.shear', type: 'number', min: 0, max: 1.5, help: 'largest shear' },
   { path: 'augment.zoom', type: 'number', min: 0, max: 0.9, help: 'largest zoom, as a share' },
 ];
+
+/** The element holds it as a number (a Number property, a number field in the form); else as text or a choice. */
+export function isNumberField(row: Setting): boolean {
+  return (row.type === 'integer' || row.type === 'number') && (!row.words || row.elementNumber === true);
+}
 
 /** The row of a config path. */
 export function settingAt(path: string): Setting {

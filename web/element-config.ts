@@ -63,8 +63,7 @@ export function configOf(s: ElementSettings): TrainConfigInput {
     preprocessing: s.preprocessing,
     inputSize: s.inputSize,
     headUnits: s.headUnits,
-    // An attribute gives text ('16', 'auto'); the form and code give numbers.
-    batchSize: String(s.batchSize).trim() === 'auto' ? 'auto' : Number(s.batchSize),
+    batchSize: s.batchSize,
     unfreezeFrom: unfreeze,
     headKind: s.headKind as TrainConfigInput['headKind'],
     validationFraction: s.validationFraction,

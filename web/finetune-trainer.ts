@@ -35,7 +35,7 @@ export type { CacheChoice } from '../src/config';
  * @attr base - 'vgg16' (default), or a TF.js layers model as URL/model.json#layer
  * @attr weights - VGG16's weights: random (default), imagenet, a Keras .h5 URL, or cached:<sha256>
  * @attr input-size - square input side in pixels, 32 to 1024 (32-64 for a quick try) (default: 224)
- * @attr batch-size - images per batch (smaller uses less memory), or auto: the largest power of two up to 64 whose measured step fits the memory budget (default: 32)
+ * @attr batch-size - images per batch (smaller uses less memory) (default: 32)
  * @attr head-units - hidden units of the flatten head's Dense layer (default: 256)
  * @attr head-epochs - stage 1 epochs: the new head on the frozen base (0 skips the stage) (default: 25)
  * @attr head - the new head: flatten (the recipe's: Flatten, Dense, Dropout, Dense), gap (global average pooling, Dropout, Dense), or auto (flatten on VGG16; on other bases the search picks) (default: auto)
@@ -50,7 +50,7 @@ export type { CacheChoice } from '../src/config';
  * @attr threads - threads of the wasm backend (needs a cross-origin isolated page); the log says how many ran and why fewer (default: every core)
  * @attr cache - stages that run their frozen layers once per image and view, then train on the stored outputs (much faster): both, head (stage 1), finetune (stage 2) or none (default: both)
  * @attr cache-views - augmented views stored per training image besides the plain one: more is closer to fresh augmentation (default: 2)
- * @attr bn-train - train BatchNormalization layers in training mode (batch statistics, moving averages updated); off: inference mode, as Keras advises when fine-tuning (default: off)
+ * @attr bn-train - train BatchNormalization layers in training mode (batch statistics, moving averages updated); without it, inference mode, as Keras advises when fine-tuning (default: off)
  * @attr smaller-batch-on-oom - on running out of memory, resume at half the batch size instead of stopping with that advice (default: off)
  * @csspart import - the image import panel
  * @csspart dataset - the imported classes with counts and thumbnails
@@ -99,7 +99,7 @@ export class FinetuneTrainer extends LitElement {
     validationFraction: { type: Number, attribute: 'validation-fraction' },
     patience: { type: String, attribute: 'patience' },
     bnTrain: { type: Boolean, attribute: 'bn-train' },
-    batchSize: { type: String, attribute: 'batch-size' },
+    batchSize: { type: Number, attribute: 'batch-size' },
     unfreezeFrom: { type: String, attribute: 'unfreeze-from' },
     backend: { type: String, attribute: 'backend' },
     threads: { type: Number, attribute: 'threads' },

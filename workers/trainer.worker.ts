@@ -1,5 +1,5 @@
 // The one dedicated worker: exposes the trainer API through Comlink and nothing else. What it keeps between
-// calls (the store, the open run, the page's listener) and the work on it live in src/run/trainer-host.ts.
+// calls (the store, the open run, the page's listener) and the work on it live in src/run/worker-state.ts.
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -23,7 +23,7 @@ import { benchmarkOn, type BenchResult, type BenchSpec } from '../src/run/benchm
 import type { OpenInput } from '../src/run/open-session';
 import { planRun, type RunPlan } from '../src/train/plan-run';
 import type { FaultDrill } from '../src/run/fault-drill';
-import { TrainerHost } from '../src/run/trainer-host';
+import { WorkerState } from '../src/run/worker-state';
 
 keepPthreadSourceIntact();
 setWasmPaths({
@@ -37,7 +37,7 @@ function releaseRemote(callback: unknown): void {
   (callback as Partial<Comlink.Remote<unknown>> | null | undefined)?.[Comlink.releaseProxy]?.();
 }
 
-const host = new TrainerHost(releaseRemote);
+const host = new WorkerState(releaseRemote);
 const { db } = host;
 const { deliver } = host.events;
 

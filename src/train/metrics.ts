@@ -3,6 +3,7 @@ import type { ClassificationReport, ClassMetrics } from '../protocol';
 
 /** confusion[true][predicted]. */
 export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
+  // A mismatch is a bug of ours; a named error, because recovery retries a plain Error or RangeError as a backend fault.
   if (truth.length !== predicted.length) throw new DatasetError(`${truth.length} labels but ${predicted.length} predictions`);
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < truth.length; i++) m[truth[i]!]![predicted[i]!]! += 1;

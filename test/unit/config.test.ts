@@ -31,8 +31,16 @@ describe('resolveConfig', () => {
     [{ headKind: 'conv' as never }, /headKind must be auto, flatten or gap; got 'conv'/],
     [{ validationFraction: 0.6 }, /validationFraction must be from 0 to 0.5/],
     [{ patience: 0 }, /patience must be an integer >= 1, got 0/],
+    // 'off' is the command line's and the form's word; a config holds null for it.
+    [{ patience: 'off' as never }, /patience must be an integer >= 1, got off/],
+    [{ batchSize: 'off' as never }, /batchSize must be an integer from 1 to 4096, got off/],
   ])('rejects %j with a message naming the setting', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(message);
+  });
+
+  it("takes an optional setting's null as absent, as callers of the worker may send it", () => {
+    expect(resolveConfig({ finetuneBackend: null as never }).finetuneBackend).toBeNull();
+    expect(resolveConfig({ patience: null }).patience).toBeNull();
   });
 
   it('throws a ConfigError', () => {

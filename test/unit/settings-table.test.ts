@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FINETUNE_USAGE } from '../../cli/args';
 import { FINETUNE_OPTIONS } from '../../cli/finetune-options';
+import { flagHelp } from '../../cli/setting-flags';
 import { cacheChoice, defaultText, RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../../src/config';
-import { setAt, SETTINGS, valueAt } from '../../src/settings';
+import { isNumberField, setAt, SETTINGS, valueAt } from '../../src/settings';
 
 // The settings table is where each training setting is declared once; these hold what is generated from
 // it to the table, and what is written by hand (the element's attribute docs) against it.
@@ -47,7 +48,7 @@ describe('the settings table', () => {
     const help = oneLine(FINETUNE_USAGE);
     for (const row of SETTINGS.filter((r) => r.flag)) {
       expect(FINETUNE_OPTIONS).toHaveProperty([row.flag!]);
-      expect(help).toContain(`--${row.flag}${row.arg ? ` ${row.arg}` : ''} ${row.help} (default: ${defaultText(row)})`);
+      expect(help).toContain(`--${row.flag}${row.arg ? ` ${row.arg}` : ''} ${flagHelp(row)} (default: ${defaultText(row)})`);
     }
   });
 
@@ -55,8 +56,7 @@ describe('the settings table', () => {
     const documented = new Map([...ELEMENT.matchAll(/^ \* @attr ([\w-]+) - (.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     const declared = new Map([...ELEMENT.matchAll(/^ {4}(\w+): \{ type: (\w+), attribute: '([\w-]+)' \},$/gm)].map((m) => [m[1]!, { type: m[2], attribute: m[3] }]));
     for (const row of SETTINGS.filter((r) => r.property)) {
-      // Numbers as Number; a number that may be a word ('auto', 'off'), a choice or a name as String.
-      const type = row.type === 'boolean' ? 'Boolean' : (row.type === 'integer' || row.type === 'number') && !row.words ? 'Number' : 'String';
+      const type = row.type === 'boolean' ? 'Boolean' : isNumberField(row) ? 'Number' : 'String';
       expect(declared.get(row.property!), row.property).toEqual({ type, attribute: row.attribute });
       expect(documented.get(row.attribute!)).toBe(`${row.help} (default: ${defaultText(row)})`);
       expect(ELEMENT).toMatch(new RegExp(`declare ${row.property}\\b`));

@@ -3,7 +3,7 @@ import type { TrainEvent } from '../../src/protocol';
 import { EventRelay } from '../../src/run/event-relay';
 import { OneAtATime } from '../../src/run/one-at-a-time';
 
-// The worker's state between calls (src/run/trainer-host.ts) rests on these two: a call's answer never
+// The worker's state between calls (src/run/worker-state.ts) rests on these two: a call's answer never
 // overtakes the events it sent, and side work that may start a backend never overlaps.
 
 const info = (message: string): TrainEvent => ({ type: 'info', message });

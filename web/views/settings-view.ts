@@ -1,6 +1,6 @@
 import { html, type TemplateResult } from 'lit';
 import { defaultText } from '../../src/config';
-import { SETTINGS } from '../../src/settings';
+import { isNumberField, SETTINGS } from '../../src/settings';
 
 /** One setting of the form: the element property it edits, and a short explanation. */
 interface Field {
@@ -15,7 +15,7 @@ interface Field {
 
 /** The settings table's rows that have a label, in its order: numbers as number fields, choices as selects, words and names as text. */
 const FIELDS: Field[] = SETTINGS.filter((row) => row.label && row.property).map((row) => {
-  const numeric = (row.type === 'integer' || row.type === 'number') && !row.words;
+  const numeric = isNumberField(row);
   return {
     key: row.property!,
     label: row.label!,

@@ -62,7 +62,10 @@ export async function tfjsLayersBase(url: string, layer: string, files: { name: 
   const model = tf.model({ inputs: full.inputs, outputs: cut.output as tf.SymbolicTensor, name: 'base' });
   for (const unused of full.layers.filter((l) => !model.layers.includes(l))) unused.dispose();
   const [, height, width] = full.inputs[0]!.shape;
-  if (height && width && height !== width) throw new WeightsError(`${url} takes ${height}x${width} images; only square inputs are supported`);
+  if (height && width && height !== width) {
+    model.dispose();
+    throw new WeightsError(`${url} takes ${height}x${width} images; only square inputs are supported`);
+  }
   const known = knownBackbone(url);
   const ours = exportedPreprocessing(json);
   if (ctx.preprocessing === 'auto' && !known && !ours) {

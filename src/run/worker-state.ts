@@ -15,7 +15,7 @@ import { trainRecovering, type RecoverableRun } from './recovering-run';
 // start a backend. The worker's API (workers/trainer.worker.ts) only passes calls here; this class knows
 // nothing of the transport, which it is handed as `release`.
 
-export class TrainerHost {
+export class WorkerState {
   private opened: OpenedSession | null = null;
   /** What the open session was opened with, and where its events go: a fault reopens it from these. */
   private openedWith: { input: OpenInput; emit: TrainEventListener } | null = null;
