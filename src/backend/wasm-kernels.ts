@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_RMSPROP, fusedRmsprop } from './wasm-rmsprop';
 
 // tfjs-backend-wasm 4.22 cannot train a convolution: it lacks Conv2DBackpropFilter (VGG16's stage 2) and
 // both depthwise gradients (MobileNet-style bases), and its Conv2DBackpropInput is a scalar loop on one
@@ -262,6 +263,8 @@ const COMPOSED: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+  // Not one wasm lacks: stage 1's RMSprop update in one pass (wasm-rmsprop.ts).
+  [FUSED_RMSPROP]: fusedRmsprop as tf.KernelFunc,
 };
 
 /** Registers the training kernels wasm lacks or runs slowly; returns those it added (none on a second call). */
