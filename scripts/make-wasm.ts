@@ -10,7 +10,9 @@ const SOURCES = ['fused-rmsprop'];
 const MEMORY = { shared: '(memory 1 65536 shared)', plain: '(memory 1)' } as const;
 
 async function assemble(name: string, memory: string): Promise<string> {
-  const text = readFileSync(new URL(`../src/backend/wasm/${name}.wat`, import.meta.url), 'utf8').replace('MEMORY', memory);
+  const source = readFileSync(new URL(`../src/backend/wasm/${name}.wat`, import.meta.url), 'utf8');
+  if (source.split('@MEMORY@').length !== 2) throw new Error(`${name}.wat must import its memory once, as (import "env" "memory" @MEMORY@)`);
+  const text = source.replace('@MEMORY@', memory);
   const module = (await wabt()).parseWat(`${name}.wat`, text, { simd: true, threads: true });
   try {
     // wabt's own validate() refuses shared memories whatever the features say: the platform judges.

@@ -27,19 +27,28 @@ interface WasmBackend {
 
 const updates = new WeakMap<object, Update | null>();
 
-/** The update function on this backend's memory (Emscripten names it wasmMemory where threads run, else asm.memory); null where neither is there. */
-function updateOn(backend: WasmBackend): Update | null {
-  if (updates.has(backend)) return updates.get(backend)!;
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
-  let update: Update | null = null;
-  if (memory) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const binary = Uint8Array.from(atob(WASM_MODULES['fused-rmsprop'][shared ? 'shared' : 'plain']), (c) => c.charCodeAt(0));
+/**
+ * The update function on `memory` (the module form that imports a shared or a plain memory, as it is);
+ * null where it does not compile or link: a browser without wasm SIMD then trains with TF.js' own update.
+ */
+export function updateFunction(memory: WebAssembly.Memory, binaries: { shared: string; plain: string } = WASM_MODULES['fused-rmsprop']): Update | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const binary = Uint8Array.from(atob(binaries[shared ? 'shared' : 'plain']), (c) => c.charCodeAt(0));
+  try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
-    update = instance.exports['rmsprop'] as Update;
+    return instance.exports['rmsprop'] as Update;
+  } catch {
+    return null;
   }
-  updates.set(backend, update);
-  return update;
+}
+
+/** The update on this backend's memory (Emscripten names it wasmMemory where threads run, else asm.memory), made once; null where there is none. */
+function updateOn(backend: WasmBackend): Update | null {
+  if (!updates.has(backend)) {
+    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
+    updates.set(backend, memory ? updateFunction(memory) : null);
+  }
+  return updates.get(backend)!;
 }
 
 /** Whether the running backend can take the fused update (wasm, its memory found, the kernel registered). */
@@ -57,9 +66,16 @@ export function fusedRmsprop({ inputs, backend, attrs }: Parameters<tf.KernelFun
   for (const t of [value, gradient, ms, mom]) {
     if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape)) throw new Error(`the fused RMSprop update takes float32 tensors of one shape, got ${t.dtype} [${t.shape.join(', ')}]`);
   }
+  const at = (t: tf.TensorInfo): number => {
+    const data = wasm.dataIdMap.get(t.dataId);
+    if (!data) throw new Error('a tensor of the fused RMSprop update is not on the wasm backend');
+    return data.memoryOffset;
+  };
+  // The inputs' places first (reading one moves it here from another backend), then the outputs', so a
+  // failure leaves nothing allocated. Offsets stay valid when the heap grows: it is one Memory.
+  const inputs4 = [at(value), at(gradient), at(ms), at(mom)] as const;
   const outputs = [value, ms, mom].map((t) => wasm.makeOutput([...t.shape], 'float32'));
-  const at = (t: tf.TensorInfo): number => wasm.dataIdMap.get(t.dataId)!.memoryOffset;
   // The scalars as TF.js makes them: float32 tensors of the JavaScript values (1 - decay computed in doubles first).
-  update(at(value), at(gradient), at(ms), at(mom), at(outputs[0]!), at(outputs[1]!), at(outputs[2]!), tf.util.sizeFromShape(value.shape), learningRate, decay, 1 - decay, momentum, epsilon);
+  update(...inputs4, at(outputs[0]!), at(outputs[1]!), at(outputs[2]!), tf.util.sizeFromShape(value.shape), learningRate, decay, 1 - decay, momentum, epsilon);
   return outputs;
 }

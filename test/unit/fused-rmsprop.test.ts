@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canFuseRmsprop } from '../../src/backend/wasm-rmsprop';
+import { canFuseRmsprop, updateFunction } from '../../src/backend/wasm-rmsprop';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { SeededRandom } from '../../src/rng';
 import { FusedRMSPropOptimizer } from '../../src/train/fused-rmsprop';
@@ -66,5 +66,23 @@ describe('the fused RMSprop update on wasm', () => {
     const b = await train(tf.train.rmsprop(1e-2, 0.8, 0.9), 4);
     expect(a.weights.map((w) => [...w])).toEqual(b.weights.map((w) => [...w]));
     expect(a.state.map((s) => [...s])).toEqual(b.state.map((s) => [...s]));
+  });
+
+  it('runs the same on a shared memory, as the threaded backend has (Node runs the plain one)', () => {
+    /** One update of 7 weights (one SIMD block and a remainder) on `memory`, read back. */
+    const run = (memory: WebAssembly.Memory): number[] => {
+      const heap = new Float32Array(memory.buffer);
+      const rng = new SeededRandom(3);
+      for (let i = 0; i < 28; i++) heap[i] = i >= 14 && i < 21 ? Math.abs(rng.next()) : rng.next() * 2 - 1; // w, g, ms (>= 0), mom
+      updateFunction(memory)!(0, 28, 56, 84, 112, 140, 168, 7, 1e-3, 0.9, 1 - 0.9, 0.5, 1e-7);
+      return [...heap.slice(28, 49)];
+    };
+    const shared = run(new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true }));
+    expect(shared).toEqual(run(new WebAssembly.Memory({ initial: 1 })));
+    expect(shared.some((x, i) => x !== 0 && i < 7)).toBe(true);
+  });
+
+  it("gives no update where the module does not compile (a browser without wasm SIMD): TF.js' own runs", () => {
+    expect(updateFunction(new WebAssembly.Memory({ initial: 1 }), { shared: btoa('not wasm'), plain: btoa('not wasm') })).toBeNull();
   });
 });

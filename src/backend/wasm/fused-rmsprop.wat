@@ -8,7 +8,7 @@
 ;; Four lanes at a time (WebAssembly SIMD has no fused multiply-add, so nothing is fused that TF.js does
 ;; not fuse), then the last n % 4 one by one. Pointers are byte offsets into the memory.
 (module
-  (import "env" "memory" MEMORY)
+  (import "env" "memory" @MEMORY@)
   (func (export "rmsprop")
     (param $w i32) (param $g i32) (param $ms i32) (param $mom i32)
     (param $outW i32) (param $outMs i32) (param $outMom i32) (param $n i32)
