@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { WASM_MODULES } from './wasm/modules';
+import { heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
 
 // RMSprop's update as one wasm kernel. TF.js' RMSPropOptimizer runs 15 elementwise kernels a weight
 // tensor (its uncentred branch even computes the new mean square twice), each a full pass over the
@@ -18,37 +18,9 @@ export interface FusedRmspropAttrs {
 
 type Update = (w: number, g: number, ms: number, mom: number, outW: number, outMs: number, outMom: number, n: number, lr: number, decay: number, oneMinusDecay: number, momentum: number, epsilon: number) => void;
 
-/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (public in its typings). */
-interface WasmBackend {
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
-const updates = new WeakMap<object, Update | null>();
-
-/**
- * The update function on `memory` (the module form that imports a shared or a plain memory, as it is);
- * null where it does not compile or link: a browser without wasm SIMD then trains with TF.js' own update.
- */
-export function updateFunction(memory: WebAssembly.Memory, binaries: { shared: string; plain: string } = WASM_MODULES['fused-rmsprop']): Update | null {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const binary = Uint8Array.from(atob(binaries[shared ? 'shared' : 'plain']), (c) => c.charCodeAt(0));
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
-    return instance.exports['rmsprop'] as Update;
-  } catch {
-    return null;
-  }
-}
-
-/** The update on this backend's memory (Emscripten names it wasmMemory where threads run, else asm.memory), made once; null where there is none. */
+/** The update on this backend's heap, or null (no memory found, or no wasm SIMD). */
 function updateOn(backend: WasmBackend): Update | null {
-  if (!updates.has(backend)) {
-    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
-    updates.set(backend, memory ? updateFunction(memory) : null);
-  }
-  return updates.get(backend)!;
+  return heapFunction<Update>(backend, 'fused-rmsprop', 'rmsprop');
 }
 
 /** Whether the running backend can take the fused update (wasm, its memory found, the kernel registered). */
@@ -66,11 +38,7 @@ export function fusedRmsprop({ inputs, backend, attrs }: Parameters<tf.KernelFun
   for (const t of [value, gradient, ms, mom]) {
     if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape)) throw new Error(`the fused RMSprop update takes float32 tensors of one shape, got ${t.dtype} [${t.shape.join(', ')}]`);
   }
-  const at = (t: tf.TensorInfo): number => {
-    const data = wasm.dataIdMap.get(t.dataId);
-    if (!data) throw new Error('a tensor of the fused RMSprop update is not on the wasm backend');
-    return data.memoryOffset;
-  };
+  const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
   // The inputs' places first (reading one moves it here from another backend), then the outputs', so a
   // failure leaves nothing allocated. Offsets stay valid when the heap grows: it is one Memory.
   const inputs4 = [at(value), at(gradient), at(ms), at(mom)] as const;

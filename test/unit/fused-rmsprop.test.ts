@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canFuseRmsprop, updateFunction } from '../../src/backend/wasm-rmsprop';
+import { instantiateOn } from '../../src/backend/wasm-heap';
+import { WASM_MODULES } from '../../src/backend/wasm/modules';
+import { canFuseRmsprop } from '../../src/backend/wasm-rmsprop';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { SeededRandom } from '../../src/rng';
 import { FusedRMSPropOptimizer } from '../../src/train/fused-rmsprop';
@@ -74,7 +76,7 @@ describe('the fused RMSprop update on wasm', () => {
       const heap = new Float32Array(memory.buffer);
       const rng = new SeededRandom(3);
       for (let i = 0; i < 28; i++) heap[i] = i >= 14 && i < 21 ? Math.abs(rng.next()) : rng.next() * 2 - 1; // w, g, ms (>= 0), mom
-      updateFunction(memory)!(0, 28, 56, 84, 112, 140, 168, 7, 1e-3, 0.9, 1 - 0.9, 0.5, 1e-7);
+      instantiateOn<(...args: number[]) => void>(memory, WASM_MODULES['fused-rmsprop'], 'rmsprop')!(0, 28, 56, 84, 112, 140, 168, 7, 1e-3, 0.9, 1 - 0.9, 0.5, 1e-7);
       return [...heap.slice(28, 49)];
     };
     const shared = run(new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true }));
@@ -83,6 +85,6 @@ describe('the fused RMSprop update on wasm', () => {
   });
 
   it("gives no update where the module does not compile (a browser without wasm SIMD): TF.js' own runs", () => {
-    expect(updateFunction(new WebAssembly.Memory({ initial: 1 }), { shared: btoa('not wasm'), plain: btoa('not wasm') })).toBeNull();
+    expect(instantiateOn(new WebAssembly.Memory({ initial: 1 }), { shared: btoa('not wasm'), plain: btoa('not wasm') }, 'rmsprop')).toBeNull();
   });
 });

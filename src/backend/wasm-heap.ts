@@ -1,0 +1,49 @@
+import type * as tf from '@tensorflow/tfjs';
+import { WASM_MODULES } from './wasm/modules';
+
+// Our own wasm kernels (src/backend/wasm/*.wat) run on tfjs-backend-wasm's heap: each module imports the
+// backend's memory, so a kernel reads and writes tensors where TF.js keeps them, without copies.
+
+export type ModuleName = keyof typeof WASM_MODULES;
+
+/** The parts of tfjs-backend-wasm's BackendWasm our kernels use (public in its typings). */
+export interface WasmBackend {
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/**
+ * Export `name` of a module instantiated on `memory` (the form that imports a shared or a plain memory,
+ * as it is); null where it does not compile or link: a browser without wasm SIMD keeps TF.js' own kernel.
+ */
+export function instantiateOn<F>(memory: WebAssembly.Memory, binaries: { shared: string; plain: string }, name: string): F | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const binary = Uint8Array.from(atob(binaries[shared ? 'shared' : 'plain']), (c) => c.charCodeAt(0));
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
+    return (instance.exports[name] as F | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const made = new WeakMap<object, Map<string, unknown>>();
+
+/** A module's export on this backend's heap (Emscripten names its memory wasmMemory where threads run, else asm.memory), made once; null where there is none. */
+export function heapFunction<F>(backend: WasmBackend, module: ModuleName, name: string): F | null {
+  let functions = made.get(backend);
+  if (!functions) made.set(backend, (functions = new Map()));
+  if (!functions.has(module)) {
+    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
+    functions.set(module, memory ? instantiateOn<F>(memory, WASM_MODULES[module], name) : null);
+  }
+  return functions.get(module) as F | null;
+}
+
+/** A tensor's byte offset in the heap (reading it moves the tensor here from another backend). */
+export function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new Error('a tensor of one of our wasm kernels is not on the wasm backend');
+  return data.memoryOffset;
+}
