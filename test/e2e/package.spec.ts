@@ -57,7 +57,8 @@ async function trainIn(page: Page, url: string): Promise<Trained> {
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && errors.push(message.text())));
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset['embedded'] === 'true');
+  // body?: the opt-in service worker reloads the page once, and a poll can land while the new document has no body yet.
+  await page.waitForFunction(() => document.body?.dataset['embedded'] === 'true');
   const outcome = await page.evaluate(async (files) => {
     const trainer = document.querySelector('finetune-trainer')!;
     Object.assign(trainer, { inputSize: 32, headEpochs: 1, finetuneEpochs: 1, batchSize: 8, headLr: '0.001', finetuneLr: '0.001', backend: 'wasm' });
