@@ -2,12 +2,12 @@ import { parseArgs } from 'node:util';
 import { FINETUNE_OPTIONS } from './finetune-options';
 import { EXPORTERS, parseExportFormats, SOURCE_FORMAT, type FormatName } from '../src/export/formats';
 import { RUN_PRESETS, type TrainConfigInput } from '../src/config';
-import { settingsFromFlags, settingsHelp } from './setting-flags';
-
-export { inFlagTerms } from './setting-flags';
+import { flagNumber, settingsFromFlags, settingsHelp } from './setting-flags';
 import { ConfigError } from '../src/errors';
 import type { RecoverySettings } from '../src/protocol';
 import { RECOVERY_DEFAULTS } from '../src/run/recovery';
+
+export { inFlagTerms } from './setting-flags';
 
 export const BUNDLED_DATASET = 'samples/flowers4';
 export const BUNDLED_MODEL_DIR = 'out/flowers4';
@@ -78,13 +78,6 @@ export interface FinetuneArgs {
   help: boolean;
 }
 
-function number(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} needs a number, got '${raw}'`);
-  return value;
-}
-
 /** Flags that change where or how fast a resumed run goes, not what it trains: the ones --resume takes. */
 export const WITH_RESUME = new Set(['dataset', 'model', 'weights', 'export', 'backend', 'finetune-backend', 'threads', 'pixel-mb', 'resume', 'checkpoint-every', 'checkpoint-overhead', 'fault-attempts', 'smaller-batch-on-oom', 'verbose', 'help']);
 
@@ -115,15 +108,15 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     config.finetune = { epochs: BUNDLED_PRESET.finetuneEpochs, ...config.finetune };
   }
   if (values['no-augment']) config.augment = null;
-  const checkpointEvery = number('checkpoint-every', values['checkpoint-every']) ?? null;
+  const checkpointEvery = flagNumber('checkpoint-every', values['checkpoint-every']) ?? null;
   if (checkpointEvery !== null && (!Number.isInteger(checkpointEvery) || checkpointEvery < 1)) {
     throw new ConfigError(`--checkpoint-every needs a whole number of batches, 1 or more; got ${checkpointEvery}`);
   }
-  const checkpointOverhead = number('checkpoint-overhead', values['checkpoint-overhead']) ?? null;
+  const checkpointOverhead = flagNumber('checkpoint-overhead', values['checkpoint-overhead']) ?? null;
   if (checkpointOverhead !== null && !(checkpointOverhead > 0 && checkpointOverhead <= 1)) {
     throw new ConfigError(`--checkpoint-overhead needs a share above 0 and at most 1; got ${checkpointOverhead}`);
   }
-  const attempts = number('fault-attempts', values['fault-attempts']) ?? RECOVERY_DEFAULTS.attempts;
+  const attempts = flagNumber('fault-attempts', values['fault-attempts']) ?? RECOVERY_DEFAULTS.attempts;
   if (!Number.isInteger(attempts) || attempts < 0) throw new ConfigError(`--fault-attempts needs a whole number, 0 or more; got ${attempts}`);
   return {
     datasetDir: values.dataset ?? null,

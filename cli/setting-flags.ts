@@ -13,7 +13,9 @@ export const SETTING_OPTIONS: Record<string, { type: 'string' } | { type: 'boole
   FLAG_ROWS.map((row) => [row.flag, row.type === 'boolean' ? { type: 'boolean', default: false } : { type: 'string' }]),
 );
 
-function number(flag: string, raw: string): number {
+/** A flag's number, or undefined where the flag is not given; text that is no number names the flag. */
+export function flagNumber(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} needs a number, got '${raw}'`);
   return value;
@@ -26,7 +28,7 @@ function flagValue(row: FlagRow, raw: string | boolean): unknown {
   switch (row.type) {
     case 'integer':
     case 'number':
-      return number(row.flag, raw);
+      return flagNumber(row.flag, raw);
     case 'choice':
       if (!row.choices!.includes(raw)) throw new ConfigError(`--${row.flag} must be ${listOf(row.choices!)}; got '${raw}'`);
       return raw;

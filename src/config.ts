@@ -157,6 +157,11 @@ export function validateConfig(c: TrainConfig): void {
   }
 }
 
+/** A setting's help with its default, as the settings form and the element's attribute docs give it. */
+export function helpWithDefault(row: Setting): string {
+  return `${row.help} (default: ${defaultText(row)})`;
+}
+
 /** A setting's default as a person reads it: the recipe's value at its path ('off' for null and false), or what the table says where the config has none. */
 export function defaultText(row: Setting): string {
   const value = row.path ? valueAt(RECIPE_DEFAULTS, row.path) : undefined;

@@ -1,4 +1,4 @@
-import { BACKEND_CHAIN, HEAD_KINDS } from './protocol';
+import { BACKEND_CHAIN, HEAD_KINDS, OPTIMIZERS, PREPROCESSINGS } from './protocol';
 
 // The training settings, one row each: where the value lives in TrainConfig, its type and range, the
 // command line's flag, the element's property and attribute, and one help text. The config's validation,
@@ -52,8 +52,6 @@ export interface Setting {
   help: string;
 }
 
-export const PREPROCESSINGS = ['caffe', 'tf', 'unit'] as const;
-export const OPTIMIZERS = ['rmsprop', 'sgd'] as const;
 /** The values of the cache setting (which stages train on stored outputs of their frozen layers). */
 export const CACHE_CHOICES = ['both', 'head', 'finetune', 'none'] as const;
 
@@ -140,13 +138,6 @@ export const SETTINGS: readonly Setting[] = [
 /** The element holds it as a number (a Number property, a number field in the form); else as text or a choice. */
 export function isNumberField(row: Setting): boolean {
   return (row.type === 'integer' || row.type === 'number') && (!row.words || row.elementNumber === true);
-}
-
-/** The row of a config path. */
-export function settingAt(path: string): Setting {
-  const row = SETTINGS.find((s) => s.path === path);
-  if (!row) throw new Error(`no setting at ${path}`);
-  return row;
 }
 
 /** The value at a dotted path of a config, or undefined where a step is missing or null (augment: null). */

@@ -1,6 +1,6 @@
 import { onnx, type OnnxProto } from './onnx-proto';
 import { CAFFE_MEAN_BGR } from '../data/preprocess';
-import type { Preprocessing } from '../protocol';
+import { isPreprocessing, type Preprocessing } from '../protocol';
 import type { SavedModel } from './artifacts';
 import { OnnxGraph, type Value } from './onnx-graph';
 import { ONNX_EMITTERS, UnsupportedLayerError } from './onnx-layers';
@@ -30,7 +30,7 @@ export function toOnnx(model: SavedModel): Uint8Array {
   g.fresh(ONNX_INPUT);
   g.fresh(ONNX_OUTPUT);
   const preprocessing = model.metadata['preprocessing'];
-  if (preprocessing !== 'unit' && preprocessing !== 'tf' && preprocessing !== 'caffe') {
+  if (!isPreprocessing(preprocessing)) {
     throw new UnsupportedLayerError(`the model's metadata says preprocessing ${JSON.stringify(preprocessing)}; the ONNX export needs unit, tf or caffe to put it inside the graph`);
   }
   values.set(first.name, { name: preprocessed(g, preprocessing), layout: 'nchw', shape: [3, height, width] });

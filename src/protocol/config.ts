@@ -5,7 +5,15 @@ export type BackendPreference = BackendName | 'auto';
 export const BACKEND_CHAIN: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /** How pixels are turned into network input; it belongs to the weights, not to the data. */
-export type Preprocessing = 'caffe' | 'tf' | 'unit';
+export const PREPROCESSINGS = ['caffe', 'tf', 'unit'] as const;
+export type Preprocessing = (typeof PREPROCESSINGS)[number];
+
+/** Whether `value` (a model's metadata, say) names a preprocessing. */
+export function isPreprocessing(value: unknown): value is Preprocessing {
+  return (PREPROCESSINGS as readonly unknown[]).includes(value);
+}
+
+export const OPTIMIZERS = ['rmsprop', 'sgd'] as const;
 
 export interface AugmentConfig {
   /** Degrees, drawn uniformly in [-r, r]. */
@@ -38,7 +46,7 @@ export interface StageConfig {
   epochs: number;
   /** 'auto': measured at the stage's start by a short search on the validation images (see rate-search.ts). */
   learningRate: number | 'auto';
-  optimizer: 'rmsprop' | 'sgd';
+  optimizer: (typeof OPTIMIZERS)[number];
 }
 
 /** The new head: the recipe's flatten -> Dense -> Dropout -> Dense, or global average pooling -> Dropout -> Dense. */

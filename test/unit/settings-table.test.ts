@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FINETUNE_USAGE } from '../../cli/args';
 import { FINETUNE_OPTIONS } from '../../cli/finetune-options';
 import { flagHelp } from '../../cli/setting-flags';
-import { cacheChoice, defaultText, RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../../src/config';
+import { cacheChoice, defaultText, helpWithDefault, RECIPE_DEFAULTS, resolveConfig, type TrainConfigInput } from '../../src/config';
 import { isNumberField, setAt, SETTINGS, valueAt } from '../../src/settings';
 
 // The settings table is where each training setting is declared once; these hold what is generated from
@@ -58,7 +58,7 @@ describe('the settings table', () => {
     for (const row of SETTINGS.filter((r) => r.property)) {
       const type = row.type === 'boolean' ? 'Boolean' : isNumberField(row) ? 'Number' : 'String';
       expect(declared.get(row.property!), row.property).toEqual({ type, attribute: row.attribute });
-      expect(documented.get(row.attribute!)).toBe(`${row.help} (default: ${defaultText(row)})`);
+      expect(documented.get(row.attribute!)).toBe(helpWithDefault(row));
       expect(ELEMENT).toMatch(new RegExp(`declare ${row.property}\\b`));
     }
   });

@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import { defaultText } from '../../src/config';
+import { helpWithDefault } from '../../src/config';
 import { isNumberField, SETTINGS } from '../../src/settings';
 
 /** One setting of the form: the element property it edits, and a short explanation. */
@@ -19,7 +19,7 @@ const FIELDS: Field[] = SETTINGS.filter((row) => row.label && row.property).map(
   return {
     key: row.property!,
     label: row.label!,
-    help: `${row.help} (default: ${defaultText(row)})`,
+    help: helpWithDefault(row),
     type: row.type === 'choice' ? 'select' : numeric ? 'number' : 'text',
     ...(numeric ? { min: row.min, step: row.type === 'integer' ? 1 : row.step } : {}),
     options: row.choices,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, WeightsError } from '../../errors';
-import type { Preprocessing } from '../../protocol';
+import { isPreprocessing, type Preprocessing } from '../../protocol';
 import { headKindsFor } from '../head';
 import { lastBlockStart } from '../last-block';
 import { preprocessingFor, type BuildContext, type LoadedBase } from '../loaded-base';
@@ -48,7 +48,7 @@ export async function layersModelOf(url: string, files: { name: string; blob: Bl
 /** The preprocessing a model exported by this toolkit says it was trained with (its metadata), if it is one. */
 function exportedPreprocessing(json: tf.io.ModelJSON): Preprocessing | null {
   const value = json.convertedBy === 'finetune-trainer' ? json.userDefinedMetadata?.['preprocessing'] : undefined;
-  return value === 'caffe' || value === 'tf' || value === 'unit' ? value : null;
+  return isPreprocessing(value) ? value : null;
 }
 
 /** A TF.js layers model (model.json first in `files`) cut at `layer`, as a base known by its hash. */
