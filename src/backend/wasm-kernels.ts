@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownFusedMatMul, ownMatMul } from './wasm-matmul';
 import { FUSED_RMSPROP, fusedRmsprop } from './wasm-rmsprop';
 
 // tfjs-backend-wasm 4.22 cannot train a convolution: it lacks Conv2DBackpropFilter (VGG16's stage 2) and
@@ -10,7 +11,8 @@ import { FUSED_RMSPROP, fusedRmsprop } from './wasm-rmsprop';
 // - an input gradient is a convolution of the zero-upsampled output gradient with the filter turned 180
 //   degrees (and its input and output channels swapped; depthwise: one channel group at a time).
 // Its BatchMatMul is also wrapped: asked to transpose an operand (every Dense layer's gradients are), it
-// runs 7-16x slower than on operands transposed first (below).
+// runs 7-16x slower than on operands transposed first (below); and the product itself, with
+// _FusedMatMul's, is ours where it can be (wasm-matmul.ts: XNNPACK repacks the weights at every update).
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
@@ -255,7 +257,8 @@ function replaceKernel(kernelName: string, wrap: (original: tf.KernelFunc) => tf
 }
 
 const REPLACED: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
-  BatchMatMul: untransposedMatMul,
+  BatchMatMul: (original) => untransposedMatMul(ownMatMul(original)),
+  _FusedMatMul: ownFusedMatMul,
   Conv2DBackpropInput: composedConv2dInput,
 };
 
