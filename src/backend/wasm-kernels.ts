@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownConv2d, ownConv2dBackpropFilter } from './wasm-conv';
 import { ownFusedMatMul, ownMatMul } from './wasm-matmul';
 import { FUSED_RMSPROP, fusedRmsprop } from './wasm-rmsprop';
 
@@ -12,7 +13,8 @@ import { FUSED_RMSPROP, fusedRmsprop } from './wasm-rmsprop';
 //   degrees (and its input and output channels swapped; depthwise: one channel group at a time).
 // Its BatchMatMul is also wrapped: asked to transpose an operand (every Dense layer's gradients are), it
 // runs 7-16x slower than on operands transposed first (below); and the product itself, with
-// _FusedMatMul's, is ours where it can be (wasm-matmul.ts: XNNPACK repacks the weights at every update).
+// _FusedMatMul's, is ours where it can be (wasm-matmul.ts: XNNPACK repacks the weights at every update),
+// as are small convolutions (wasm-conv.ts), theirs included.
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
@@ -57,17 +59,22 @@ class Composite {
   /**
    * A filter [kh, kw, ...] turned 180 degrees in its two spatial axes: its kh * kw taps in reverse order,
    * each copied whole (wasm's Reverse and GatherV2 took 70-100 ms on a 3x3x512x512 filter, copying
-   * element by element).
+   * element by element); with `swap`, each tap's [in, out] matrix also transposed to [out, in], in
+   * 16 x 16 blocks (wasm's Transpose took 13 ms on that filter, this 5).
    */
-  turn(filter: Info): Info {
+  turn(filter: Info, swap = false): Info {
     if (filter.dtype !== 'float32') throw new Error(`a convolution's filter is float32, got ${filter.dtype}`);
+    const [kh, kw, rows, columns] = filter.shape as Quad;
     const heap = this.backend as unknown as WasmHeap;
-    const turned = heap.makeOutput(filter.shape as number[], 'float32');
+    const turned = heap.makeOutput(swap ? [kh, kw, columns, rows] : [kh, kw, rows, columns], 'float32');
     this.made.push(turned);
     const [from, to] = [heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(turned)]; // views made after the allocation, which can move the heap
-    const taps = filter.shape[0]! * filter.shape[1]!;
-    const tap = from.length / taps;
-    for (let t = 0; t < taps; t++) to.set(from.subarray(t * tap, (t + 1) * tap), (taps - 1 - t) * tap);
+    const [taps, tap] = [kh * kw, rows * columns];
+    for (let t = 0; t < taps; t++) {
+      const [source, target] = [t * tap, (taps - 1 - t) * tap];
+      if (!swap) to.set(from.subarray(source, source + tap), target);
+      else transposeInto(from, source, to, target, rows, columns);
+    }
     return turned;
   }
 
@@ -94,12 +101,24 @@ class Composite {
   }
 }
 
+/** The rows x columns matrix at `source` in `from`, transposed, at `target` in `to`, in 16 x 16 blocks. */
+function transposeInto(from: Float32Array, source: number, to: Float32Array, target: number, rows: number, columns: number): void {
+  const block = 16;
+  for (let i0 = 0; i0 < rows; i0 += block) {
+    for (let j0 = 0; j0 < columns; j0 += block) {
+      const [iEnd, jEnd] = [Math.min(i0 + block, rows), Math.min(j0 + block, columns)];
+      for (let i = i0; i < iEnd; i++) for (let j = j0; j < jEnd; j++) to[target + j * rows + i] = from[source + i * columns + j]!;
+    }
+  }
+}
+
 /** Pads that make a stride-1 convolution over `length` input rows yield exactly the rows we keep. */
 function trailingPad(outLength: number, stride: number, kernel: number, inLength: number, lead: number): number {
   return Math.max(0, (outLength - 1) * stride + kernel - inLength - lead);
 }
 
-function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
+/** Conv2DBackpropFilter composed of wasm kernels (exported for its parity test with ours, wasm-conv.ts). */
+export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
@@ -154,7 +173,7 @@ function composedConv2dInput(original: tf.KernelFunc): tf.KernelFunc {
     if (!pads) return original(args);
     const k = new Composite(backend);
     // [kh, kw, Ci, Co] turned 180 degrees, its channels swapped: a filter from dy's Co channels to Ci.
-    const turned = k.transpose(k.turn(filter), [0, 1, 3, 2]);
+    const turned = k.turn(filter, true);
     const dx = k.run('Conv2D', { x: k.spread(dy, info.strideHeight, info.strideWidth), filter: turned }, { strides: [1, 1], dilations: [1, 1], pad: pads, dataFormat: 'NHWC' });
     return k.finish(k.crop(dx, [info.batchSize, info.inHeight, info.inWidth, info.inChannels]));
   };
@@ -259,11 +278,13 @@ function replaceKernel(kernelName: string, wrap: (original: tf.KernelFunc) => tf
 const REPLACED: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
   BatchMatMul: (original) => untransposedMatMul(ownMatMul(original)),
   _FusedMatMul: ownFusedMatMul,
+  Conv2D: ownConv2d,
+  FusedConv2D: ownConv2d,
   Conv2DBackpropInput: composedConv2dInput,
 };
 
 const COMPOSED: Record<string, tf.KernelFunc> = {
-  Conv2DBackpropFilter: conv2dBackpropFilter,
+  Conv2DBackpropFilter: ownConv2dBackpropFilter(conv2dBackpropFilter),
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   // Not one wasm lacks: stage 1's RMSprop update in one pass (wasm-rmsprop.ts).

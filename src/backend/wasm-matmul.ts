@@ -12,7 +12,7 @@ import { heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
 type Product = (a: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number) => void;
 
 /** The fused activations the product applies itself; the others stay with wasm's own kernel. */
-const OWN_ACTIVATIONS = new Set(['linear', 'relu']);
+export const OWN_ACTIVATIONS = new Set(['linear', 'relu']);
 
 /** Leading axes all 1: the product of one matrix pair. */
 function single(t: tf.TensorInfo): boolean {
@@ -38,7 +38,7 @@ function ownable(a: tf.TensorInfo, b: tf.TensorInfo, attrs: { transposeA: boolea
 }
 
 /** Runs the product into a new output; null where the module is missing (no wasm SIMD). */
-function product(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean): tf.TensorInfo | null {
+export function product(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean): tf.TensorInfo | null {
   const run = heapFunction<Product>(backend, 'matmul', 'matmul');
   if (!run) return null;
   const [m, k, n] = [a.shape.at(-2)!, a.shape.at(-1)!, b.shape.at(-1)!];

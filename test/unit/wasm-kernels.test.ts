@@ -57,7 +57,7 @@ async function expectParity(op: Conv, c: Case): Promise<void> {
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  expect(registerWasmTrainingKernels()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FinetuneFusedRMSProp']);
+  expect(registerWasmTrainingKernels()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FinetuneFusedRMSProp']);
   expect(registerWasmTrainingKernels()).toEqual([]);
 });
 

@@ -3,11 +3,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { instantiateOn } from '../../src/backend/wasm-heap';
 import { WASM_MODULES } from '../../src/backend/wasm/modules';
-import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
+import { conv2dBackpropFilter, registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { SeededRandom } from '../../src/rng';
 
-// Our matrix product must be wasm's own (XNNPACK's) bit for bit, fused bias and ReLU included, so that
-// nothing trained before it changes; and where it cannot take a product, wasm's own runs.
+// Our matrix product, and the convolutions made of it, must be wasm's own (XNNPACK's) bit for bit, fused
+// bias and ReLU included, so that nothing trained before them changes; where they cannot take a call,
+// wasm's own runs.
 
 interface Case {
   a: number[];
@@ -50,11 +51,49 @@ async function product(c: Case, seed: number): Promise<Float32Array> {
   return result;
 }
 
-const wasmOwn = new Map<Case, Float32Array>();
+type Quad = [number, number, number, number];
+
+interface ConvCase {
+  x: Quad;
+  filter: Quad;
+  stride: number;
+  pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+  dilation?: number;
+  bias?: boolean;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 4, 4, 16], filter: [3, 3, 16, 8], stride: 1, pad: 'same' }, // VGG16's kind
+  { x: [3, 2, 2, 24], filter: [3, 3, 24, 16], stride: 1, pad: 'same', bias: true }, // fused bias and ReLU
+  { x: [1, 5, 6, 3], filter: [3, 3, 3, 16], stride: 2, pad: 'valid' },
+  { x: [1, 7, 7, 4], filter: [2, 2, 4, 8], stride: 1, pad: 'same', dilation: 2 },
+  { x: [1, 5, 6, 2], filter: [3, 3, 2, 8], stride: 1, pad: [[0, 0], [3, 1], [0, 4], [0, 0]] },
+  { x: [1, 4, 4, 3], filter: [3, 3, 3, 12], stride: 1, pad: 'same' }, // 12 channels: wasm's own
+  { x: [1, 32, 32, 2], filter: [3, 3, 2, 8], stride: 1, pad: 'same' }, // 1,024 positions: wasm's own
+];
+
+/** The convolution on wasm with whichever kernels are registered; checks it leaves only its output. */
+async function convolution(c: ConvCase, seed: number): Promise<Float32Array> {
+  const rng = new SeededRandom(seed);
+  const x = tf.tensor4d(values(c.x, rng), c.x);
+  const filter = tf.tensor4d(values(c.filter, rng), c.filter);
+  const bias = c.bias ? tf.tensor1d(values([c.filter[3]!], rng)) : undefined;
+  const before = tf.engine().backend.numDataIds();
+  const out = c.bias
+    ? tf.fused.conv2d({ x, filter, strides: c.stride, pad: c.pad, dilations: c.dilation ?? 1, bias, activation: 'relu' })
+    : tf.conv2d(x, filter, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+  const result = (await out.data()) as Float32Array;
+  expect(tf.engine().backend.numDataIds()).toBe(before + 1);
+  tf.dispose([x, filter, out, ...(bias ? [bias] : [])]);
+  return result;
+}
+
+const wasmOwn = new Map<Case | ConvCase, Float32Array>();
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
   for (const [i, c] of CASES.entries()) wasmOwn.set(c, await product(c, i + 1));
+  for (const [i, c] of CONV_CASES.entries()) wasmOwn.set(c, await convolution(c, i + 1));
   registerWasmTrainingKernels();
 });
 
@@ -64,6 +103,30 @@ describe('our matrix product on wasm', () => {
     expect([...ours]).toEqual([...wasmOwn.get(c)!]);
     expect(ours.some((v) => v !== 0)).toBe(true);
   });
+
+  it.each(CONV_CASES.map((c, i) => [i, c] as const))("makes convolutions that are wasm's own bit for bit, case %i: %j", async (i, c) => {
+    const ours = await convolution(c, i + 1);
+    expect([...ours]).toEqual([...wasmOwn.get(c)!]);
+    expect(ours.some((v) => v !== 0)).toBe(true);
+  });
+
+  it.each(CONV_CASES.filter((c) => !c.bias && !c.dilation).map((c, i) => [i, c] as const))(
+    'makes filter gradients that are the composed convolution\'s bit for bit, case %i: %j',
+    async (i, c) => {
+      const rng = new SeededRandom(100 + i);
+      const x = tf.tensor4d(values(c.x, rng), c.x);
+      const shape = tf.tidy(() => tf.conv2d(x, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad).shape);
+      const dy = tf.tensor4d(values(shape, rng), shape);
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter };
+      const before = tf.engine().backend.numDataIds();
+      const ours = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
+      const composed = tf.engine().makeTensorFromTensorInfo(conv2dBackpropFilter({ inputs: { x, dy }, backend: tf.backend(), attrs: attrs as never }));
+      expect(ours.shape).toEqual(c.filter);
+      expect([...(await ours.data())]).toEqual([...(await composed.data())]);
+      expect(tf.engine().backend.numDataIds()).toBe(before + 2);
+      tf.dispose([x, dy, ours, composed]);
+    },
+  );
 
   /** Runs the module's product on `memory` for a 5 x 300 by 300 x 8 pair with a bias and ReLU; returns C. */
   function runOn(memory: WebAssembly.Memory, relu: boolean): Float32Array {

@@ -135,29 +135,37 @@
 
   (func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
     (param $bias i32) (param $relu i32)
-    (local $k0 i32) (local $kc i32) (local $i i32) (local $j i32) (local $last i32)
+    (local $k0 i32) (local $kc i32) (local $block i32) (local $i i32) (local $j i32) (local $last i32)
+    ;; Rows of B per block: a block of 128 KB, 8 to 256 rows.
+    (local.set $block (i32.div_u (i32.const 32768) (local.get $n)))
+    (if (i32.gt_u (local.get $block) (i32.const 256)) (then (local.set $block (i32.const 256))))
+    (if (i32.lt_u (local.get $block) (i32.const 8)) (then (local.set $block (i32.const 8))))
     (loop $blocks
       (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
-      (if (i32.gt_u (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
+      (if (i32.gt_u (local.get $kc) (local.get $block)) (then (local.set $kc (local.get $block))))
       (local.set $last (i32.and (local.get $relu) (i32.eq (i32.add (local.get $k0) (local.get $kc)) (local.get $k))))
-      (local.set $j (i32.const 0))
-      (loop $strips
-        (local.set $i (i32.const 0))
-        (block $tilesDone
-          (loop $tiles
-            (br_if $tilesDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+      (local.set $i (i32.const 0))
+      (block $tilesDone
+        (loop $tiles
+          (br_if $tilesDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+          (local.set $j (i32.const 0))
+          (loop $strips
             (call $tile4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
               (local.get $k0) (local.get $kc) (local.get $k) (local.get $n) (local.get $bias) (local.get $last))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $tiles)))
-        (block $rowsDone
-          (loop $rows
-            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br_if $strips (i32.lt_u (local.get $j) (local.get $n))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $tiles)))
+      (block $rowsDone
+        (loop $rows
+          (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
+          (local.set $j (i32.const 0))
+          (loop $strips
             (call $tile1 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
               (local.get $k0) (local.get $kc) (local.get $k) (local.get $n) (local.get $bias) (local.get $last))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $rows)))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br_if $strips (i32.lt_u (local.get $j) (local.get $n))))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br_if $strips (i32.lt_u (local.get $j) (local.get $n))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rows)))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
       (br_if $blocks (i32.lt_u (local.get $k0) (local.get $k))))))
