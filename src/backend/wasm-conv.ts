@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { OWN_ACTIVATIONS, product } from './wasm-matmul';
+import { OWN_ACTIVATIONS, product, productThreads } from './wasm-matmul';
 import type { WasmBackend } from './wasm-heap';
 
 // A convolution as our matrix product (wasm-matmul.ts) over its input's patches, where XNNPACK's own
@@ -19,13 +19,14 @@ interface HeapBackend extends WasmBackend {
 }
 
 /**
- * Ours runs on one thread, XNNPACK's product on all of them after its one-thread repacking, so ours is
- * taken while rows (output positions) times threads stay within this. Measured in Node on one thread
+ * XNNPACK's product runs on the backend's threads after its one-thread repacking, ours on its own team's
+ * (wasm-team.ts; one thread until the team is ready, or where there is none), so ours is taken while
+ * rows (output positions) times the first count over the second stay within this. Measured in Node on one thread
  * with VGG16's 3x3x512x512 filter, changed before each call (ms, ours / XNNPACK's with its repacking /
  * XNNPACK's on a filter it has packed already): 32 rows 4.9 / 25.7 / 4.6; 128 rows 18 / 41 / 18;
  * 256 rows 31 / 53 / 34; 512 rows 87 / 88 / 68; 1,568 rows 240 / 231 / 204 (and 3x3x256x256 at 512
- * rows 20 / 20 / 16). Repacking costs about 20 ms and the rest divides by the threads: on 2 threads
- * ours gains up to about 256 rows, on 4 up to 128.
+ * rows 20 / 20 / 16). Repacking costs about 20 ms and the rest divides by the threads: against 2
+ * threads ours on one gains up to about 256 rows, against 4 up to 128; on as many threads, up to 512.
  */
 const ROWS_TIMES_THREADS = 512;
 
@@ -92,9 +93,9 @@ function patchColumns(backend: HeapBackend, x: Info, info: tf.backend_util.Conv2
  */
 const filtersSeen = new WeakSet<object>();
 
-/** Whether ours is taken for a product over `rows` output positions (ROWS_TIMES_THREADS). */
-function oursFaster(rows: number): boolean {
-  return rows > 0 && rows * getThreadsCount() <= ROWS_TIMES_THREADS;
+/** Whether ours is taken for a product over `rows` output positions (ROWS_TIMES_THREADS): ours on its own threads, XNNPACK's on the backend's. */
+function oursFaster(backend: WasmBackend, rows: number): boolean {
+  return rows > 0 && (rows * getThreadsCount()) / productThreads(backend) <= ROWS_TIMES_THREADS;
 }
 
 function runKernel(backend: HeapBackend, kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
@@ -115,7 +116,7 @@ export function ownConv2dBackpropFilter(composed: tf.KernelFunc): tf.KernelFunc 
     if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32' || outChannels % 8 !== 0) return composed(args);
     const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     const rows = info.batchSize * info.outHeight * info.outWidth;
-    if (!oursFaster(rows)) return composed(args);
+    if (!oursFaster(args.backend as unknown as WasmBackend, rows)) return composed(args);
     const backend = args.backend as unknown as HeapBackend;
     const free = (info: Info): void => void (backend as unknown as tf.KernelBackend).disposeData(info.dataId);
     const colsT = patchColumns(backend, x, info);
@@ -139,7 +140,7 @@ export function ownConv2d(original: tf.KernelFunc): tf.KernelFunc {
     const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, filter.shape as Quad, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     const seen = filtersSeen.has(filter.dataId);
     filtersSeen.add(filter.dataId);
-    if (seen || inChannels !== info.inChannels || !oursFaster(info.batchSize * info.outHeight * info.outWidth)) return original(args);
+    if (seen || inChannels !== info.inChannels || !oursFaster(args.backend as unknown as WasmBackend, info.batchSize * info.outHeight * info.outWidth)) return original(args);
     const backend = args.backend as unknown as HeapBackend;
     const cols = patches(backend, x, info);
     const weights = { ...filter, shape: [info.filterHeight * info.filterWidth * inChannels, outChannels] }; // the filter as it lies: [taps * in, out]

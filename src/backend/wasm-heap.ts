@@ -13,29 +13,43 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-/**
- * Export `name` of a module instantiated on `memory` (the form that imports a shared or a plain memory,
- * as it is); null where it does not compile or link: a browser without wasm SIMD keeps TF.js' own kernel.
- */
-export function instantiateOn<F>(memory: WebAssembly.Memory, binaries: { shared: string; plain: string }, name: string): F | null {
+/** A module compiled in the form that imports `memory` as it is (shared or plain); null where it does not compile (no wasm SIMD). */
+export function compileFor(memory: WebAssembly.Memory, binaries: { shared: string; plain: string }): WebAssembly.Module | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const binary = Uint8Array.from(atob(binaries[shared ? 'shared' : 'plain']), (c) => c.charCodeAt(0));
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
-    return (instance.exports[name] as F | undefined) ?? null;
+    return new WebAssembly.Module(binary);
   } catch {
     return null;
   }
 }
 
+/**
+ * Export `name` of a module instantiated on `memory` (the form that imports a shared or a plain memory,
+ * as it is); null where it does not compile or link: a browser without wasm SIMD keeps TF.js' own kernel.
+ */
+export function instantiateOn<F>(memory: WebAssembly.Memory, binaries: { shared: string; plain: string }, name: string): F | null {
+  const module = compileFor(memory, binaries);
+  try {
+    return module ? ((new WebAssembly.Instance(module, { env: { memory } }).exports[name] as F | undefined) ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The backend's memory: Emscripten names it wasmMemory where threads run, else asm.memory. */
+export function backendMemory(backend: WasmBackend): WebAssembly.Memory | null {
+  return backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
+}
+
 const made = new WeakMap<object, Map<string, unknown>>();
 
-/** A module's export on this backend's heap (Emscripten names its memory wasmMemory where threads run, else asm.memory), made once; null where there is none. */
+/** A module's export on this backend's heap, made once; null where there is none. */
 export function heapFunction<F>(backend: WasmBackend, module: ModuleName, name: string): F | null {
   let functions = made.get(backend);
   if (!functions) made.set(backend, (functions = new Map()));
   if (!functions.has(module)) {
-    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
+    const memory = backendMemory(backend);
     functions.set(module, memory ? instantiateOn<F>(memory, WASM_MODULES[module], name) : null);
   }
   return functions.get(module) as F | null;

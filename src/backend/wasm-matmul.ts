@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { WASM_MODULES } from './wasm/modules';
+import { backendMemory, compileFor, heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
+import { canWait, ProductTeam, webHelper, type Helper, type ProductPart } from './wasm-team';
 
 // A matrix product of our own for wasm's BatchMatMul and _FusedMatMul. tfjs-backend-wasm 4.22 runs
 // them as XNNPACK fully-connected operators, made once per weight tensor: each copies its weights into
@@ -9,7 +12,33 @@ import { heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
 // sum, in the same order and with the bias first, as XNNPACK's, so the results are XNNPACK's bit for
 // bit (test/unit/wasm-matmul.test.ts): nothing trained before changes.
 
-type Product = (a: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number) => void;
+const teams = new WeakMap<object, ProductTeam | null>();
+
+/**
+ * The product's team on this backend (wasm-team.ts), started on the first product: a helper for each of
+ * the backend's threads but one, where its memory is shared (threads run) and this thread may wait;
+ * null elsewhere (one thread). Until its helpers are ready, products run on the calling thread.
+ */
+function teamOf(backend: WasmBackend, part: ProductPart): ProductTeam | null {
+  if (!teams.has(backend)) {
+    const memory = backendMemory(backend);
+    const wanted = getThreadsCount() - 1;
+    let team: ProductTeam | null = null;
+    if (memory && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer && wanted > 0 && canWait()) {
+      const module = compileFor(memory, WASM_MODULES.matmul);
+      const helpers = Array.from({ length: wanted }, webHelper).filter((h): h is Helper => h !== null);
+      if (module && helpers.length === wanted) team = new ProductTeam(part, module, memory, helpers);
+      else helpers.forEach((h) => h.terminate());
+    }
+    teams.set(backend, team);
+  }
+  return teams.get(backend)!;
+}
+
+/** Threads our product runs on here now (1 until its team is ready, and where it has none). */
+export function productThreads(backend: WasmBackend): number {
+  return teams.get(backend)?.size ?? 1;
+}
 
 /** The fused activations the product applies itself; the others stay with wasm's own kernel. */
 export const OWN_ACTIVATIONS = new Set(['linear', 'relu']);
@@ -39,13 +68,16 @@ function ownable(a: tf.TensorInfo, b: tf.TensorInfo, attrs: { transposeA: boolea
 
 /** Runs the product into a new output; null where the module is missing (no wasm SIMD). */
 export function product(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean): tf.TensorInfo | null {
-  const run = heapFunction<Product>(backend, 'matmul', 'matmul');
-  if (!run) return null;
+  const part = heapFunction<ProductPart>(backend, 'matmul', 'matmul');
+  if (!part) return null;
   const [m, k, n] = [a.shape.at(-2)!, a.shape.at(-1)!, b.shape.at(-1)!];
   // The inputs' places first (reading one moves it here from another backend), then the output's.
   const [pa, pb, pbias] = [heapOffset(backend, a), heapOffset(backend, b), bias ? heapOffset(backend, bias) : -1];
   const out = backend.makeOutput(outputShape(a, b), 'float32');
-  run(pa, pb, heapOffset(backend, out), m, k, n, pbias, relu ? 1 : 0);
+  const job = { a: pa, b: pb, c: heapOffset(backend, out), m, k, n, bias: pbias, relu: relu ? 1 : 0 };
+  const team = teamOf(backend, part);
+  if (team) team.run(job);
+  else part(job.a, job.b, job.c, k, n, job.bias, job.relu, 0, m, 0, n);
   return out;
 }
 

@@ -135,7 +135,7 @@ describe('our matrix product on wasm', () => {
     const rng = new SeededRandom(11);
     heap.set(values([m * k + k * n + n], rng));
     const [a, b, bias, c] = [0, m * k, m * k + k * n, m * k + k * n + n].map((at) => at * 4);
-    instantiateOn<(...args: number[]) => void>(memory, WASM_MODULES.matmul, 'matmul')!(a!, b!, c!, m, k, n, bias!, relu ? 1 : 0);
+    instantiateOn<(...args: number[]) => void>(memory, WASM_MODULES.matmul, 'matmul')!(a!, b!, c!, k, n, bias!, relu ? 1 : 0, 0, m, 0, n);
     return heap.slice(c! / 4, c! / 4 + m * n);
   }
 

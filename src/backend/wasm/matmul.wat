@@ -133,8 +133,11 @@
     (v128.store (local.get $pc) (local.get $c0))
     (v128.store offset=16 (local.get $pc) (local.get $c1)))
 
-  (func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $bias i32) (param $relu i32)
+  ;; Rows i0..i1 - 1 and columns j0..j1 - 1 of C (j0 and j1 multiples of 8, i0 < i1, j0 < j1): a
+  ;; thread's share of the product, or the whole of it. Every element is summed the same way whoever
+  ;; computes it, so any split gives the same C.
+  (func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $k i32) (param $n i32)
+    (param $bias i32) (param $relu i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
     (local $k0 i32) (local $kc i32) (local $block i32) (local $i i32) (local $j i32) (local $last i32)
     ;; Rows of B per block: a block of 128 KB, 8 to 256 rows.
     (local.set $block (i32.div_u (i32.const 32768) (local.get $n)))
@@ -144,27 +147,27 @@
       (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
       (if (i32.gt_u (local.get $kc) (local.get $block)) (then (local.set $kc (local.get $block))))
       (local.set $last (i32.and (local.get $relu) (i32.eq (i32.add (local.get $k0) (local.get $kc)) (local.get $k))))
-      (local.set $i (i32.const 0))
+      (local.set $i (local.get $i0))
       (block $tilesDone
         (loop $tiles
-          (br_if $tilesDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-          (local.set $j (i32.const 0))
+          (br_if $tilesDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $i1)))
+          (local.set $j (local.get $j0))
           (loop $strips
             (call $tile4 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
               (local.get $k0) (local.get $kc) (local.get $k) (local.get $n) (local.get $bias) (local.get $last))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br_if $strips (i32.lt_u (local.get $j) (local.get $n))))
+            (br_if $strips (i32.lt_u (local.get $j) (local.get $j1))))
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br $tiles)))
       (block $rowsDone
         (loop $rows
-          (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
-          (local.set $j (i32.const 0))
+          (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+          (local.set $j (local.get $j0))
           (loop $strips
             (call $tile1 (local.get $a) (local.get $b) (local.get $c) (local.get $i) (local.get $j)
               (local.get $k0) (local.get $kc) (local.get $k) (local.get $n) (local.get $bias) (local.get $last))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br_if $strips (i32.lt_u (local.get $j) (local.get $n))))
+            (br_if $strips (i32.lt_u (local.get $j) (local.get $j1))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $rows)))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
