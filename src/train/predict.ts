@@ -20,7 +20,7 @@ export async function predictImages(
       continue;
     }
     const probabilities = tf.tidy(() => {
-      const x = preprocess(tf.tensor4d(pixels, [1, inputSize, inputSize, 3], 'int32').toFloat(), preprocessing);
+      const x = preprocess(tf.tensor4d(new Float32Array(pixels), [1, inputSize, inputSize, 3], 'float32'), preprocessing);
       return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     });
     const ranked = Array.from(probabilities, (probability, c) => ({ className: classes[c]!, probability })).sort((a, b) => b.probability - a.probability);
