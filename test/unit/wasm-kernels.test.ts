@@ -3,19 +3,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { SeededRandom } from '../../src/rng';
+import type { ConvCase } from './conv-case';
 
 // Parity of the composed wasm gradients with the cpu backend's reference kernels, on random shapes
 // covering strides, padding modes, batch sizes and channel multipliers (TF.js' own gradients reject
 // dilations above 1 on every backend, so none are asked of these kernels).
 const TOLERANCE = 1e-5;
-
-type Shape4 = [number, number, number, number];
-interface Case {
-  x: Shape4;
-  filter: Shape4;
-  stride: number;
-  pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
-}
 
 function random(shape: number[], rng: SeededRandom): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1));
@@ -26,12 +19,12 @@ const maxRelativeError = (a: Float32Array, b: Float32Array): number => {
   return Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!))) / scale;
 };
 
-type Conv = (x: tf.Tensor4D, w: tf.Tensor4D, c: Case) => tf.Tensor4D;
+type Conv = (x: tf.Tensor4D, w: tf.Tensor4D, c: ConvCase) => tf.Tensor4D;
 const conv: Conv = (x, w, c) => tf.conv2d(x, w, c.stride, c.pad);
 const depthwise: Conv = (x, w, c) => tf.depthwiseConv2d(x, w, c.stride, c.pad);
 
 /** d/dx and d/dw of sum(op(x, w) * dy) on one backend; checks the backend frees every intermediate. */
-async function gradients(backend: string, op: Conv, c: Case, seed: number): Promise<[Float32Array, Float32Array]> {
+async function gradients(backend: string, op: Conv, c: ConvCase, seed: number): Promise<[Float32Array, Float32Array]> {
   await tf.setBackend(backend);
   const rng = new SeededRandom(seed);
   const x = tf.tensor4d(random(c.x, rng), c.x);
@@ -47,7 +40,7 @@ async function gradients(backend: string, op: Conv, c: Case, seed: number): Prom
   return result;
 }
 
-async function expectParity(op: Conv, c: Case): Promise<void> {
+async function expectParity(op: Conv, c: ConvCase): Promise<void> {
   const seed = [...c.x, ...c.filter, c.stride].reduce((a, b) => a * 31 + b, 7);
   const [dxCpu, dwCpu] = await gradients('cpu', op, c, seed);
   const [dxWasm, dwWasm] = await gradients('wasm', op, c, seed);
@@ -62,7 +55,7 @@ beforeAll(async () => {
 });
 
 describe('Conv2D gradients on wasm (filter and input)', () => {
-  it.each<Case>([
+  it.each<ConvCase>([
     { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same' }, // VGG16's only kind
     { x: [3, 4, 4, 16], filter: [3, 3, 16, 8], stride: 1, pad: 'same' }, // block5 at 64 px
     { x: [1, 9, 7, 2], filter: [3, 3, 2, 5], stride: 2, pad: 'same' },
@@ -76,7 +69,7 @@ describe('Conv2D gradients on wasm (filter and input)', () => {
 });
 
 describe('depthwise gradients on wasm', () => {
-  it.each<Case>([
+  it.each<ConvCase>([
     { x: [2, 8, 8, 4], filter: [3, 3, 4, 1], stride: 1, pad: 'same' }, // MobileNet, stride 1
     { x: [2, 9, 9, 4], filter: [3, 3, 4, 1], stride: 2, pad: 'same' }, // MobileNet, stride 2, odd size
     { x: [1, 10, 8, 3], filter: [3, 3, 3, 1], stride: 2, pad: 'valid' },

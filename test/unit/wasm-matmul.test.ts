@@ -5,6 +5,7 @@ import { instantiateOn } from '../../src/backend/wasm-heap';
 import { WASM_MODULES } from '../../src/backend/wasm/modules';
 import { conv2dBackpropFilter, registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { SeededRandom } from '../../src/rng';
+import type { ConvCase } from './conv-case';
 
 // Our matrix product, and the convolutions made of it, must be wasm's own (XNNPACK's) bit for bit, fused
 // bias and ReLU included, so that nothing trained before them changes; where they cannot take a call,
@@ -49,17 +50,6 @@ async function product(c: Case, seed: number): Promise<Float32Array> {
   expect(tf.engine().backend.numDataIds()).toBe(before + 1);
   tf.dispose([a, b, out, ...(bias ? [bias] : [])]);
   return result;
-}
-
-type Quad = [number, number, number, number];
-
-interface ConvCase {
-  x: Quad;
-  filter: Quad;
-  stride: number;
-  pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
-  dilation?: number;
-  bias?: boolean;
 }
 
 const CONV_CASES: ConvCase[] = [
