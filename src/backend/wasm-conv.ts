@@ -120,11 +120,15 @@ export function ownConv2dBackpropFilter(composed: tf.KernelFunc): tf.KernelFunc 
     const backend = args.backend as unknown as HeapBackend;
     const free = (info: Info): void => void (backend as unknown as tf.KernelBackend).disposeData(info.dataId);
     const colsT = patchColumns(backend, x, info);
-    const g = runKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const out = product(backend, colsT, { ...g, shape: [rows, outChannels] }, null, false);
-    free(colsT);
-    free(g);
-    return out ? { ...out, shape: [...attrs.filterShape] } : composed(args);
+    let g: Info | null = null;
+    try {
+      g = runKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+      const out = product(backend, colsT, { ...g, shape: [rows, outChannels] }, null, false);
+      return out ? { ...out, shape: [...attrs.filterShape] } : composed(args);
+    } finally {
+      free(colsT);
+      if (g) free(g);
+    }
   };
 }
 
@@ -136,7 +140,7 @@ export function ownConv2d(original: tf.KernelFunc): tf.KernelFunc {
     const activation = attrs.activation ?? 'linear';
     const [, , inChannels, outChannels] = filter.shape as Quad;
     if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32' || !OWN_ACTIVATIONS.has(activation)) return original(args);
-    if (outChannels % 8 !== 0 || (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== outChannels))) return original(args);
+    if (outChannels % 8 !== 0 || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== outChannels))) return original(args);
     const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, filter.shape as Quad, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     const seen = filtersSeen.has(filter.dataId);
     filtersSeen.add(filter.dataId);
@@ -144,8 +148,11 @@ export function ownConv2d(original: tf.KernelFunc): tf.KernelFunc {
     const backend = args.backend as unknown as HeapBackend;
     const cols = patches(backend, x, info);
     const weights = { ...filter, shape: [info.filterHeight * info.filterWidth * inChannels, outChannels] }; // the filter as it lies: [taps * in, out]
-    const out = product(backend, cols, weights, bias ?? null, activation === 'relu');
-    (backend as unknown as tf.KernelBackend).disposeData(cols.dataId);
-    return out ? { ...out, shape: info.outShape } : original(args);
+    try {
+      const out = product(backend, cols, weights, bias ?? null, activation === 'relu');
+      return out ? { ...out, shape: info.outShape } : original(args);
+    } finally {
+      (backend as unknown as tf.KernelBackend).disposeData(cols.dataId);
+    }
   };
 }

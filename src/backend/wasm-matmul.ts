@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { WASM_MODULES } from './wasm/modules';
 import { backendMemory, compileFor, heapFunction, heapOffset, type WasmBackend } from './wasm-heap';
-import { canWait, ProductTeam, webHelper, type Helper, type ProductPart } from './wasm-team';
+import { canWait, MAX_HELPERS, ProductTeam, webHelper, type Helper, type ProductPart } from './wasm-team';
 
 // A matrix product of our own for wasm's BatchMatMul and _FusedMatMul. tfjs-backend-wasm 4.22 runs
 // them as XNNPACK fully-connected operators, made once per weight tensor: each copies its weights into
@@ -22,7 +22,7 @@ const teams = new WeakMap<object, ProductTeam | null>();
 function teamOf(backend: WasmBackend, part: ProductPart): ProductTeam | null {
   if (!teams.has(backend)) {
     const memory = backendMemory(backend);
-    const wanted = getThreadsCount() - 1;
+    const wanted = Math.min(getThreadsCount() - 1, MAX_HELPERS);
     let team: ProductTeam | null = null;
     if (memory && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer && wanted > 0 && canWait()) {
       const module = compileFor(memory, WASM_MODULES.matmul);
@@ -66,19 +66,25 @@ function ownable(a: tf.TensorInfo, b: tf.TensorInfo, attrs: { transposeA: boolea
   );
 }
 
-/** Runs the product into a new output; null where the module is missing (no wasm SIMD). */
+/** Runs the product into a new output; null where the module is missing (no wasm SIMD) or the sizes are not the kernel's (none empty, 8n columns). */
 export function product(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean): tf.TensorInfo | null {
+  const [m, k, n] = [a.shape.at(-2)!, a.shape.at(-1)!, b.shape.at(-1)!];
+  if (!(m >= 1 && k >= 1 && n >= 8 && n % 8 === 0)) return null;
   const part = heapFunction<ProductPart>(backend, 'matmul', 'matmul');
   if (!part) return null;
-  const [m, k, n] = [a.shape.at(-2)!, a.shape.at(-1)!, b.shape.at(-1)!];
   // The inputs' places first (reading one moves it here from another backend), then the output's.
   const [pa, pb, pbias] = [heapOffset(backend, a), heapOffset(backend, b), bias ? heapOffset(backend, bias) : -1];
   const out = backend.makeOutput(outputShape(a, b), 'float32');
-  const job = { a: pa, b: pb, c: heapOffset(backend, out), m, k, n, bias: pbias, relu: relu ? 1 : 0 };
-  const team = teamOf(backend, part);
-  if (team) team.run(job);
-  else part(job.a, job.b, job.c, k, n, job.bias, job.relu, 0, m, 0, n);
-  return out;
+  try {
+    const job = { a: pa, b: pb, c: heapOffset(backend, out), m, k, n, bias: pbias, relu: relu ? 1 : 0 };
+    const team = teamOf(backend, part);
+    if (team) team.run(job);
+    else part(job.a, job.b, job.c, k, n, job.bias, job.relu, 0, m, 0, n);
+    return out;
+  } catch (error) {
+    (backend as unknown as tf.KernelBackend).disposeData(out.dataId);
+    throw error;
+  }
 }
 
 /** BatchMatMul: ours where it can, else wasm's own. */

@@ -38,7 +38,9 @@ const HEADER = 2;
 const SLOT = 11;
 /** Below this many multiply-adds a product stays on one thread: waking helpers costs tens of microseconds. */
 const SPLIT_FROM = 2_000_000;
-/** A helper that has not finished its share after this long has died: the product fails rather than hang. */
+/** Helpers a team takes at most (its control words have room for these). */
+export const MAX_HELPERS = 64;
+/** A helper that has not finished its share after this long has died: the product fails rather than hang, and the team stops. */
 const TIMEOUT_MS = 120_000;
 
 /**
@@ -76,12 +78,13 @@ export function shareOf(m: number, n: number, shares: number, s: number): [numbe
 }
 
 export class ProductTeam {
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * 64)));
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * MAX_HELPERS)));
   private readyHelpers: Helper[] = [];
   private readonly started: Promise<void>;
 
   constructor(private readonly part: ProductPart, module: WebAssembly.Module, memory: WebAssembly.Memory, helpers: Helper[]) {
-    const limit = helpers.slice(0, 64);
+    helpers.slice(MAX_HELPERS).forEach((helper) => helper.terminate());
+    const limit = helpers.slice(0, MAX_HELPERS);
     this.started = Promise.all(limit.map((helper, index) => helper.start({ module, memory, control: this.control.buffer as SharedArrayBuffer, index }))).then(
       () => void (this.readyHelpers = limit),
       () => limit.forEach((helper) => helper.terminate()), // one that did not start: the product stays on one thread
@@ -113,7 +116,10 @@ export class ProductTeam {
     const [i0, i1, j0, j1] = shareOf(m, n, shares, 0);
     if (i1 > i0 && j1 > j0) this.part(a, b, c, k, n, bias, relu, i0, i1, j0, j1);
     for (let left = Atomics.load(this.control, 1); left > 0; left = Atomics.load(this.control, 1)) {
-      if (Atomics.wait(this.control, 1, left, TIMEOUT_MS) === 'timed-out') throw new Error(`a helper thread of the wasm matrix product did not finish in ${TIMEOUT_MS / 1000} s`);
+      if (Atomics.wait(this.control, 1, left, TIMEOUT_MS) === 'timed-out') {
+        this.terminate(); // later products run on this thread alone
+        throw new Error(`a helper thread of the wasm matrix product did not finish in ${TIMEOUT_MS / 1000} s; the product runs on one thread from now on`);
+      }
     }
   }
 

@@ -1,13 +1,14 @@
 ;; C = A . B (+ bias) (then ReLU) for row-major float32 matrices on the wasm backend's own heap (its
 ;; memory is imported, so tensors are read and written where TF.js keeps them): A is m x k, B is k x n,
 ;; C is m x n, with n a multiple of 8 and k at least 1; bias is n values, or -1 for none; relu is 0 or 1.
-;; Pointers are byte offsets into the memory.
+;; Pointers are byte offsets into the memory, unsigned (a heap reaches 4 GiB).
 ;;
 ;; B is read where it lies, never repacked: this is for products whose B changes at every call (a
 ;; trained Dense layer's kernel), where XNNPACK first copies the whole of B into its own layout.
 ;; Each C element is one running sum over k in order from its bias (or 0), (((bias + a0 b0) + a1 b1)
 ;; + ...), as XNNPACK's own kernels sum, so the result is theirs bit for bit and does not depend on the
-;; blocking below.
+;; blocking below (ReLU is f32x4.max, which keeps a NaN that XNNPACK's would turn into 0: a sum that is
+;; NaN differs, once training has diverged).
 ;;
 ;; Blocking: k in blocks of 256 rows of B (a 256 x n block of B stays in the core's second-level
 ;; cache while every row of A passes over it); in a block, columns in strips of 8 (a 256 x 8 strip of B,
@@ -47,7 +48,7 @@
         (local.set $c30 (v128.load (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3)))))
         (local.set $c31 (v128.load offset=16 (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3))))))
       (else
-        (if (i32.ge_s (local.get $bias) (i32.const 0))
+        (if (i32.ne (local.get $bias) (i32.const -1))
           (then
             (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
             (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
@@ -113,7 +114,7 @@
         (local.set $c0 (v128.load (local.get $pc)))
         (local.set $c1 (v128.load offset=16 (local.get $pc))))
       (else
-        (if (i32.ge_s (local.get $bias) (i32.const 0))
+        (if (i32.ne (local.get $bias) (i32.const -1))
           (then
             (local.set $c0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
             (local.set $c1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))))
