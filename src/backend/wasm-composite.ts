@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-heap';
 
 // What the composed wasm kernels (wasm-kernels.ts) are built with: wasm's own kernels run by name, each
 // intermediate freed at the end, and the few copies no wasm kernel makes fast (a filter turned 180
@@ -8,13 +9,7 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
 type Quad = [number, number, number, number];
 
-/** The parts of tfjs-backend-wasm's BackendWasm that kernels written in JavaScript use (public in its typings). */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: 'float32'): Info;
-  typedArrayFromHeap(info: Info): Float32Array;
-}
-
-/** Runs wasm kernels by name and frees every intermediate it made, except the one it returns. */
+/** Runs wasm kernels by name and frees every intermediate it made (or adopted), except the one it returns. */
 export class Composite {
   private readonly made: Info[] = [];
   constructor(private readonly backend: KernelArgs['backend']) {}
@@ -25,6 +20,12 @@ export class Composite {
     const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap }) as Info;
     this.made.push(out);
     return out;
+  }
+
+  /** Takes `info`, made on this backend by one of our own kernels, to free with the rest. */
+  adopt(info: Info): Info {
+    this.made.push(info);
+    return info;
   }
 
   reshape(x: Info, shape: number[]): Info {
@@ -53,7 +54,7 @@ export class Composite {
   turn(filter: Info, swap = false): Info {
     if (filter.dtype !== 'float32') throw new Error(`a convolution's filter is float32, got ${filter.dtype}`);
     const [kh, kw, rows, columns] = filter.shape as Quad;
-    const heap = this.backend as unknown as WasmHeap;
+    const heap = this.backend as unknown as WasmBackend;
     const turned = heap.makeOutput(swap ? [kh, kw, columns, rows] : [kh, kw, rows, columns], 'float32');
     this.made.push(turned);
     const [from, to] = [heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(turned)]; // views made after the allocation, which can move the heap
@@ -83,7 +84,8 @@ export class Composite {
     return (x.shape as number[]).every((d, i) => d === size[i]) ? x : this.run('Slice', { x }, { begin: [0, 0, 0, 0], size });
   }
 
-  finish(result: Info): Info {
+  /** Frees every intermediate but `result` (null: all of them); returns `result`. */
+  finish<T extends Info | null>(result: T): T {
     for (const info of this.made) if (info !== result) (this.backend as tf.KernelBackend).disposeData(info.dataId);
     return result;
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { Composite } from './wasm-composite';
 import { OWN_ACTIVATIONS, product, productThreads } from './wasm-matmul';
 import type { WasmBackend } from './wasm-heap';
 
@@ -13,10 +14,6 @@ import type { WasmBackend } from './wasm-heap';
 
 type Info = tf.TensorInfo;
 type Quad = [number, number, number, number];
-
-interface HeapBackend extends WasmBackend {
-  typedArrayFromHeap(info: Info): Float32Array;
-}
 
 /**
  * XNNPACK's product runs on the backend's threads after its one-thread repacking, ours on its own team's
@@ -55,7 +52,7 @@ function patchStarts(info: tf.backend_util.Conv2DInfo, rows: 'batch-major' | 'po
  * Each output position's input patch, zeros where it overhangs: [rows, taps * inChannels] with rows
  * batch-major ([batch, outHeight, outWidth]), a forward product's left operand.
  */
-function patches(backend: HeapBackend, x: Info, info: tf.backend_util.Conv2DInfo): Info {
+function patches(backend: WasmBackend, x: Info, info: tf.backend_util.Conv2DInfo): Info {
   const c = info.inChannels;
   const starts = patchStarts(info, 'batch-major');
   const out = backend.makeOutput([info.batchSize * info.outHeight * info.outWidth, info.filterHeight * info.filterWidth * c], 'float32');
@@ -68,7 +65,7 @@ function patches(backend: HeapBackend, x: Info, info: tf.backend_util.Conv2DInfo
  * The same patches transposed, rows position-major ([outHeight, outWidth, batch], the order XNNPACK
  * sums a filter gradient in): [taps * inChannels, rows], a filter gradient's left operand.
  */
-function patchColumns(backend: HeapBackend, x: Info, info: tf.backend_util.Conv2DInfo): Info {
+function patchColumns(backend: WasmBackend, x: Info, info: tf.backend_util.Conv2DInfo): Info {
   const [c, taps, rows] = [info.inChannels, info.filterHeight * info.filterWidth, info.batchSize * info.outHeight * info.outWidth];
   const starts = patchStarts(info, 'position-major');
   const out = backend.makeOutput([taps * c, rows], 'float32');
@@ -98,10 +95,6 @@ function oursFaster(backend: WasmBackend, rows: number): boolean {
   return rows > 0 && (rows * getThreadsCount()) / productThreads(backend) <= ROWS_TIMES_THREADS;
 }
 
-function runKernel(backend: HeapBackend, kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
-  return tf.getKernel(kernel, 'wasm')!.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: backend as unknown as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as Info;
-}
-
 /**
  * Conv2DBackpropFilter as our product: the input's patches, rows position-major, transposed, times the
  * output gradient [outHeight, outWidth, batch, out]: the same sums in the same order as the
@@ -116,18 +109,16 @@ export function ownConv2dBackpropFilter(composed: tf.KernelFunc): tf.KernelFunc 
     if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32' || outChannels % 8 !== 0) return composed(args);
     const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     const rows = info.batchSize * info.outHeight * info.outWidth;
-    if (!oursFaster(args.backend as unknown as WasmBackend, rows)) return composed(args);
-    const backend = args.backend as unknown as HeapBackend;
-    const free = (info: Info): void => void (backend as unknown as tf.KernelBackend).disposeData(info.dataId);
-    const colsT = patchColumns(backend, x, info);
-    let g: Info | null = null;
+    const backend = args.backend as unknown as WasmBackend;
+    if (!oursFaster(backend, rows)) return composed(args);
+    const k = new Composite(args.backend);
     try {
-      g = runKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+      const colsT = k.adopt(patchColumns(backend, x, info));
+      const g = k.transpose(dy, [1, 2, 0, 3]);
       const out = product(backend, colsT, { ...g, shape: [rows, outChannels] }, null, false);
       return out ? { ...out, shape: [...attrs.filterShape] } : composed(args);
     } finally {
-      free(colsT);
-      if (g) free(g);
+      k.finish(null);
     }
   };
 }
@@ -141,18 +132,19 @@ export function ownConv2d(original: tf.KernelFunc): tf.KernelFunc {
     const [, , inChannels, outChannels] = filter.shape as Quad;
     if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32' || !OWN_ACTIVATIONS.has(activation)) return original(args);
     if (outChannels % 8 !== 0 || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== outChannels))) return original(args);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, filter.shape as Quad, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-    const seen = filtersSeen.has(filter.dataId);
+    if (filtersSeen.has(filter.dataId)) return original(args);
     filtersSeen.add(filter.dataId);
-    if (seen || inChannels !== info.inChannels || !oursFaster(args.backend as unknown as WasmBackend, info.batchSize * info.outHeight * info.outWidth)) return original(args);
-    const backend = args.backend as unknown as HeapBackend;
-    const cols = patches(backend, x, info);
-    const weights = { ...filter, shape: [info.filterHeight * info.filterWidth * inChannels, outChannels] }; // the filter as it lies: [taps * in, out]
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Quad, filter.shape as Quad, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    const backend = args.backend as unknown as WasmBackend;
+    if (inChannels !== info.inChannels || !oursFaster(backend, info.batchSize * info.outHeight * info.outWidth)) return original(args);
+    const k = new Composite(args.backend);
     try {
+      const cols = k.adopt(patches(backend, x, info));
+      const weights = { ...filter, shape: [info.filterHeight * info.filterWidth * inChannels, outChannels] }; // the filter as it lies: [taps * in, out]
       const out = product(backend, cols, weights, bias ?? null, activation === 'relu');
       return out ? { ...out, shape: info.outShape } : original(args);
     } finally {
-      (backend as unknown as tf.KernelBackend).disposeData(cols.dataId);
+      k.finish(null);
     }
   };
 }

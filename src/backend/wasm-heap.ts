@@ -11,6 +11,8 @@ export interface WasmBackend {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  /** A view of a float32 tensor's values on the heap (made after any allocation, which can move the heap). */
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
 /** A module compiled in the form that imports `memory` as it is (shared or plain); null where it does not compile (no wasm SIMD). */
