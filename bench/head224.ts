@@ -43,7 +43,9 @@ export interface Head224 {
 interface Saves {
   count: number;
   mb: number;
+  /** Each save's milliseconds in all, and of them the building (weights read, encoded) before the write. */
   msEach: number[];
+  buildMsEach: number[];
 }
 
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
@@ -69,8 +71,9 @@ async function subset(): Promise<{ listing: ReturnType<typeof listDataset>; file
 }
 
 function savesOf(events: TrainEvent[]): Saves {
-  const saved = events.filter((e): e is Event<'checkpoint'> => e.type === 'checkpoint' && e.state === 'saved');
-  return { count: saved.length, mb: round((saved[0]?.bytes ?? 0) / 1e6, 1), msEach: saved.map((s) => Math.round(s.ms)) };
+  const of = (state: Event<'checkpoint'>['state']) => events.filter((e): e is Event<'checkpoint'> => e.type === 'checkpoint' && e.state === state);
+  const saved = of('saved');
+  return { count: saved.length, mb: round((saved[0]?.bytes ?? 0) / 1e6, 1), msEach: saved.map((s) => Math.round(s.ms)), buildMsEach: of('writing').map((s) => Math.round(s.ms)) };
 }
 
 export async function compareHead224(browser: Browser, seconds: number): Promise<Head224> {

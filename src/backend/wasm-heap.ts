@@ -57,6 +57,17 @@ export function heapFunction<F>(backend: WasmBackend, module: ModuleName, name: 
   return functions.get(module) as F | null;
 }
 
+/**
+ * A view of a float32 or int32 tensor's bytes on the running backend's heap, if that is wasm and holds it;
+ * else null. Valid until the next allocation (which can grow, and so move, the heap): use it at once.
+ */
+export function heapBytes(backend: WasmBackend, t: tf.TensorInfo): Uint8Array | null {
+  const data = backend.dataIdMap.get(t.dataId);
+  const memory = backendMemory(backend);
+  if (!data || !memory || (t.dtype !== 'float32' && t.dtype !== 'int32')) return null;
+  return new Uint8Array(memory.buffer, data.memoryOffset, t.shape.reduce((n, d) => n * d, 1) * 4);
+}
+
 /** A tensor's byte offset in the heap (reading it moves the tensor here from another backend). */
 export function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);

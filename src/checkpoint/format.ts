@@ -43,18 +43,22 @@ export interface StreamStates {
 }
 
 /** The best epoch so far, with its weights ('current': those of `weights`; 'start': the stage's starting ones). */
-export type BestCheckpoint = EpochScore & { weights: EncodedWeights | 'current' | 'start' };
+export type BestCheckpoint<P = EncodedWeights> = EpochScore & { weights: P | 'current' | 'start' };
 
 /** What the stage in progress settled on and has found, beyond the cursor. */
-export interface StageProgress {
+export interface StageProgress<P = EncodedWeights> {
   settings: StageSettings;
   startStreams: StreamStates;
-  best: BestCheckpoint | null;
+  best: BestCheckpoint<P> | null;
 }
 
 export const CHECKPOINT_FORMAT = 2;
 
-export interface Checkpoint {
+/**
+ * Its encoded parts (weights, optimizer, best epoch's, stage 1's head) have the form P: bytes in memory
+ * (EncodedWeights), described in a packed file's header (pack.ts), Blobs in IndexedDB (src/store/checkpoints.ts).
+ */
+export interface Checkpoint<P = EncodedWeights> {
   /** 1: before rate searches, validation slices and best epochs (upgraded on load: upgrade.ts). */
   format: 1 | 2;
   createdAt: number;
@@ -74,13 +78,13 @@ export interface Checkpoint {
    * before it are the base as built (seeded, or loaded from its stored source), rebuilt on resume.
    */
   weightsFrom: number;
-  weights: EncodedWeights;
+  weights: P;
   /** The optimizer of the stage in progress (RMSprop/SGD slots and iteration count); null between stages. */
-  optimizer: EncodedWeights | null;
+  optimizer: P | null;
   /** The stage in progress (null between stages). */
-  progress: StageProgress | null;
+  progress: StageProgress<P> | null;
   /** The head stage 1 kept, once stage 1 is done: stage 2's start (with the base), and its fallback. */
-  stage1Head: EncodedWeights | null;
+  stage1Head: P | null;
 }
 
 /** Where checkpoints go: IndexedDB in a browser tab, files through the local server for the command line. */
@@ -91,12 +95,3 @@ export interface CheckpointSink {
   save(checkpoint: Checkpoint): Promise<void>;
 }
 
-/** The encoded parts of a checkpoint besides its header, in the order a packed file holds them. */
-export function checkpointParts(c: Checkpoint): EncodedWeights[] {
-  const best = c.progress?.best?.weights;
-  return [c.weights, ...(c.optimizer ? [c.optimizer] : []), ...(best && typeof best === 'object' ? [best] : []), ...(c.stage1Head ? [c.stage1Head] : [])];
-}
-
-export function checkpointBytes(c: Checkpoint): number {
-  return checkpointParts(c).reduce((n, w) => n + w.data.byteLength, 0);
-}

@@ -1,19 +1,19 @@
 import { RECIPE_DEFAULTS } from '../config';
 import type { StageResult, StageSettings, TrainConfig } from '../protocol';
-import type { Checkpoint } from './format';
+import type { Checkpoint, EncodedWeights } from './format';
 
 // Checkpoints written by earlier versions, brought to today's shape as they are read, one step per
 // change of what is stored. `format` keeps what the file was written as: resume.ts still reads a format-1
 // file's stage-1 head from its weights between the stages, which takes the model to tell.
 
 /** A checkpoint as stored: its config and stages may lack what later versions added. */
-export type StoredCheckpoint = Omit<Checkpoint, 'config' | 'stages'> & {
+export type StoredCheckpoint<P = EncodedWeights> = Omit<Checkpoint<P>, 'config' | 'stages'> & {
   config: Partial<TrainConfig> & Checkpoint['config'];
   stages: (Partial<StageResult> & Omit<StageResult, 'settings' | 'best' | 'stoppedEarly'>)[];
 };
 
 /** A stage's settings as format 1 ran them: the configured rate (a number then), the flatten head, no search. */
-function format1Settings(c: StoredCheckpoint, stage: 1 | 2): StageSettings {
+function format1Settings(c: StoredCheckpoint<unknown>, stage: 1 | 2): StageSettings {
   return { learningRate: (stage === 1 ? c.config.head : c.config.finetune).learningRate as number, head: 'flatten', restarts: 0, search: null };
 }
 
@@ -23,7 +23,7 @@ function format1Settings(c: StoredCheckpoint, stage: 1 | 2): StageSettings {
  * BatchNormalization in TF.js' training mode; its stages recorded no settings and no best epoch, and its
  * stage in progress no progress (it gets the settings it ran with, and no best epoch yet).
  */
-function fromFormat1(c: StoredCheckpoint): StoredCheckpoint {
+function fromFormat1<P>(c: StoredCheckpoint<P>): StoredCheckpoint<P> {
   const { config, cursor } = c;
   const progress =
     c.progress ?? (cursor.done ? null : { settings: format1Settings(c, cursor.stage), startStreams: { shuffle: cursor.rng.shuffleAtEpochStart, augment: cursor.rng.augment, dropout: cursor.rng.dropout }, best: null });
@@ -49,8 +49,8 @@ function completeConfig(config: StoredCheckpoint['config']): TrainConfig {
   };
 }
 
-/** A stored checkpoint of any format this project wrote, in today's shape. Applying it twice changes nothing. */
-export function upgradeCheckpoint(stored: StoredCheckpoint): Checkpoint {
+/** A stored checkpoint of any format this project wrote, in today's shape (its parts as they are). Applying it twice changes nothing. */
+export function upgradeCheckpoint<P = EncodedWeights>(stored: StoredCheckpoint<P>): Checkpoint<P> {
   const c = stored.format === 1 ? fromFormat1(stored) : stored;
   return {
     ...c,
@@ -58,5 +58,5 @@ export function upgradeCheckpoint(stored: StoredCheckpoint): Checkpoint {
     stages: c.stages.map((s) => ({ ...s, settings: s.settings!, best: s.best ?? null, stoppedEarly: s.stoppedEarly ?? null })),
     progress: c.progress ?? null,
     stage1Head: c.stage1Head ?? null,
-  } as Checkpoint;
+  } as Checkpoint<P>;
 }

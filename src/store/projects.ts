@@ -1,8 +1,8 @@
 import { resolveConfig, type TrainConfigInput } from '../config';
 import { ConfigError } from '../errors';
 import type { DatasetSource, EpochMetrics, RunOutcome, StageResult } from '../protocol';
-import { checkpointBytes } from '../checkpoint/format';
 import { upgradeCheckpoint } from '../checkpoint/upgrade';
+import { storedBytes } from './checkpoints';
 import type { FinetuneStore, ProjectRecord, RunRecord } from './schema';
 import { readRetrying } from './transient-read';
 
@@ -68,7 +68,7 @@ export async function listProjects(db: FinetuneStore): Promise<ProjectSummary[]>
       const c = checkpoints.find((x) => x.projectId === p.id);
       const cursor: CheckpointCursor | null = !c ? null : c.cursor.done ? { done: true } : { done: false, stage: c.cursor.stage, epoch: c.cursor.epoch, step: c.cursor.step };
       const where = !cursor ? '' : cursor.done ? 'finished' : `stage ${cursor.stage}, epoch ${cursor.epoch}, batch ${cursor.step}`;
-      return { ...p, cursor, checkpoint: where, checkpointBytes: c ? checkpointBytes(upgradeCheckpoint(c)) : 0 };
+      return { ...p, cursor, checkpoint: where, checkpointBytes: c ? storedBytes(c) : 0 };
     });
 }
 

@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type * as tf from '@tensorflow/tfjs';
 import type { StoredCheckpoint } from '../checkpoint/upgrade';
 import type { EndedStatus, RunOutcome, SkippedFile, StageResult, TrainConfig } from '../protocol';
 
@@ -40,8 +41,14 @@ export interface ImageRecord {
   addedAt: number;
 }
 
-/** As stored, possibly by an earlier version: read it through upgradeCheckpoint. */
-export type CheckpointRecord = StoredCheckpoint & { projectId: string };
+/** An encoded part of a checkpoint: its bytes in a Blob (or an ArrayBuffer, as earlier versions stored them). */
+export interface StoredPart {
+  specs: tf.io.WeightsManifestEntry[];
+  data: Blob | ArrayBuffer;
+}
+
+/** As stored, possibly by an earlier version: read it through src/store/checkpoints.ts and upgradeCheckpoint. */
+export type CheckpointRecord = StoredCheckpoint<StoredPart> & { projectId: string };
 
 export interface RunRecord {
   id?: number;

@@ -1,6 +1,7 @@
 import { OutputError } from '../errors';
 import type { TrainEventListener } from '../protocol';
-import { checkpointBytes, type Checkpoint, type CheckpointSink } from '../checkpoint/format';
+import type { Checkpoint, CheckpointSink } from '../checkpoint/format';
+import { checkpointBytes } from '../checkpoint/parts';
 import type { RunControl } from './control';
 import type { StagePosition } from './stage-types';
 import { formatMB } from '../units';

@@ -1,14 +1,35 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedWeights } from '../checkpoint/format';
 import { StorageError } from '../errors';
+import { heapBytes, type WasmBackend } from '../backend/wasm-heap';
 
 // Weights and optimizer state to and from a checkpoint's encoded parts, matched by layer and position.
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
+/** A view of a float32 or int32 tensor's bytes on wasm's heap, where it lies there (use it at once); else null. */
+const onHeap = (t: tf.Tensor): Uint8Array | null => (tf.getBackend() === 'wasm' ? heapBytes(tf.backend() as unknown as WasmBackend, t) : null);
+const bytesOf = (values: tf.TypedArray): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+
+/**
+ * What tf.io.encodeWeights makes, byte for byte, with each tensor's bytes copied once into the result
+ * (it reads every tensor into a new array, then copies them all again). On a 77 MB checkpoint in
+ * Chromium, fresh memory costs about 4 ms a megabyte here, so each copy saved is about 0.3 s.
+ */
 async function encode(named: NamedTensor[]): Promise<EncodedWeights> {
-  const { data, specs } = await tf.io.encodeWeights(named);
-  return { data, specs };
+  if (named.some(({ tensor }) => tensor.dtype !== 'float32' && tensor.dtype !== 'int32')) {
+    const { data, specs } = await tf.io.encodeWeights(named);
+    return { data, specs };
+  }
+  const specs = named.map(({ name, tensor }) => ({ name, shape: tensor.shape, dtype: tensor.dtype }) as tf.io.WeightsManifestEntry);
+  const data = new Uint8Array(named.reduce((n, { tensor }) => n + tensor.size * 4, 0));
+  let at = 0;
+  for (const { tensor } of named) {
+    // A heap view is copied as soon as it is made: an allocation in between could move the heap.
+    data.set(onHeap(tensor) ?? bytesOf(await tensor.data()), at);
+    at += tensor.size * 4;
+  }
+  return { data: data.buffer, specs };
 }
 
 /**

@@ -27,48 +27,38 @@ const CONFIG: TrainConfigInput = {
 // still in stage 1 (6 batches).
 const STOP_AFTER = 2;
 
-/** Rewrites the stored project and checkpoint into what the first version wrote: fields it did not have are removed. */
-function toFormat1(projectId: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open('finetune-trainer');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const tx = db.transaction(['projects', 'checkpoints'], 'readwrite');
-      const projects = tx.objectStore('projects');
-      const checkpoints = tx.objectStore('checkpoints');
-      const laterSettings = ['headKind', 'validationFraction', 'patience', 'bnTrain', 'cache', 'maxImageMegapixels'];
-      projects.get(projectId).onsuccess = (event) => {
-        const project = (event.target as IDBRequest).result;
-        for (const key of laterSettings) delete project.config[key];
-        projects.put(project);
-      };
-      checkpoints.get(projectId).onsuccess = (event) => {
-        const checkpoint = (event.target as IDBRequest).result;
-        checkpoint.format = 1;
-        for (const key of laterSettings) delete checkpoint.config[key];
-        for (const stage of checkpoint.stages) for (const key of ['settings', 'best', 'stoppedEarly']) delete stage[key];
-        delete checkpoint.progress;
-        delete checkpoint.stage1Head;
-        checkpoints.put(checkpoint);
-      };
-      tx.oncomplete = () => (db.close(), resolve());
-      tx.onerror = () => reject(tx.error);
-    };
-  });
+/**
+ * Rewrites the stored project and checkpoint into what the first version wrote: fields it did not have are
+ * removed, and the checkpoint's bytes are ArrayBuffers (today's are Blobs).
+ */
+async function toFormat1(projectId: string): Promise<void> {
+  const request = <T>(r: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+  const db = await request(indexedDB.open('finetune-trainer'));
+  const checkpoint = await request(db.transaction('checkpoints').objectStore('checkpoints').get(projectId));
+  // Read before the writing transaction, which would commit while a Blob was read.
+  for (const part of [checkpoint.weights, checkpoint.optimizer]) if (part) part.data = await (part.data as Blob).arrayBuffer();
+  const laterSettings = ['headKind', 'validationFraction', 'patience', 'bnTrain', 'cache', 'maxImageMegapixels'];
+  checkpoint.format = 1;
+  for (const key of laterSettings) delete checkpoint.config[key];
+  for (const stage of checkpoint.stages) for (const key of ['settings', 'best', 'stoppedEarly']) delete stage[key];
+  delete checkpoint.progress;
+  delete checkpoint.stage1Head;
+  const tx = db.transaction(['projects', 'checkpoints'], 'readwrite');
+  const project = await request(tx.objectStore('projects').get(projectId));
+  for (const key of laterSettings) delete project.config[key];
+  tx.objectStore('projects').put(project);
+  tx.objectStore('checkpoints').put(checkpoint);
+  await new Promise((resolve, reject) => ((tx.oncomplete = resolve), (tx.onerror = () => reject(tx.error))));
+  db.close();
 }
 
-/** The format the project's stored checkpoint was written in. */
-function storedFormat(projectId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open('finetune-trainer');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const read = open.result.transaction('checkpoints').objectStore('checkpoints').get(projectId);
-      read.onsuccess = () => (open.result.close(), resolve(read.result.format));
-      read.onerror = () => reject(read.error);
-    };
-  });
+/** The format the project's stored checkpoint was written in, and what holds its weights' bytes. */
+async function stored(projectId: string): Promise<{ format: number; bytesIn: string }> {
+  const request = <T>(r: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+  const db = await request(indexedDB.open('finetune-trainer'));
+  const checkpoint = await request(db.transaction('checkpoints').objectStore('checkpoints').get(projectId));
+  db.close();
+  return { format: checkpoint.format, bytesIn: checkpoint.weights.data.constructor.name };
 }
 
 test('a project and a format-1 checkpoint from an earlier version open, upgrade and resume to the uninterrupted weights', async ({ runner, dataRoot }) => {
@@ -86,7 +76,9 @@ test('a project and a format-1 checkpoint from an earlier version open, upgrade 
   await waitForEvents(runner.page, 'checkpoint', STOP_AFTER, 'saved');
   await runner.page.evaluate(() => window.finetune.client.terminate());
 
+  expect(await runner.page.evaluate(stored, projectId)).toEqual({ format: 2, bytesIn: 'Blob' });
   await runner.page.evaluate(toFormat1, projectId);
+  expect(await runner.page.evaluate(stored, projectId)).toEqual({ format: 1, bytesIn: 'ArrayBuffer' });
   const prepared = await runner.open({ projectId, resume: true, checkpoint });
   expect(prepared.resumedAt).toMatch(/^stage 1, epoch [12], batch [0-2]$/);
   const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
@@ -98,7 +90,7 @@ test('a project and a format-1 checkpoint from an earlier version open, upgrade 
   ]);
   expect(result.stages.map((s) => s.settings)).toEqual(reference.stages.map((s) => s.settings));
   // The checkpoints since are written in today's format, and the project lists as finished.
-  expect(await runner.page.evaluate(storedFormat, projectId)).toBe(2);
+  expect(await runner.page.evaluate(stored, projectId)).toEqual({ format: 2, bytesIn: 'Blob' });
   const listed = await runner.page.evaluate((id) => window.finetune.api.listProjects().then((all) => all.find((p) => p.id === id)), projectId);
   expect(listed).toMatchObject({ status: 'done' });
 });

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECIPE_DEFAULTS } from '../../src/config';
 import { resumedConfig } from '../../src/train/resume';
-import { encodeModelWeights, encodeOptimizer, restoreModelWeights, restoreOptimizer } from '../../src/train/weight-codec';
+import { encodeLayerWeights, encodeModelWeights, encodeOptimizer, restoreModelWeights, restoreOptimizer } from '../../src/train/weight-codec';
 import { packCheckpoint, unpackCheckpoint } from '../../src/checkpoint/pack';
 import type { Checkpoint } from '../../src/checkpoint/format';
 
@@ -49,6 +50,46 @@ describe('checkpoint weights', () => {
   });
 });
 
+describe('encoded weights', () => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  // Sizes that are not multiples of anything, -0 and a subnormal, an empty tensor.
+  const tensors = (): { name: string; tensor: tf.Tensor }[] => [
+    { name: 'kernel', tensor: tf.tensor2d(Float32Array.from({ length: 35 }, (_, i) => Math.sin(i) * 1e3), [7, 5]) },
+    { name: 'bias', tensor: tf.tensor1d([-0, 1.5e-40, -2.25]) },
+    { name: 'empty', tensor: tf.zeros([0, 3]) },
+  ];
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`are tf.io.encodeWeights' bytes and specs on ${backend}${backend === 'wasm' ? ', copied from its heap' : ''}`, async () => {
+      await tf.setBackend(backend);
+      const named = tensors();
+      const before = tf.memory().numTensors;
+      const layer = tf.layers.dense({ units: 5, name: `encoded_${backend}` });
+      layer.build([7]);
+      const ours = await encodeLayerWeights([layer], [named[0]!.tensor, named[1]!.tensor]);
+      const theirs = await tf.io.encodeWeights([
+        { name: `encoded_${backend}#0`, tensor: named[0]!.tensor },
+        { name: `encoded_${backend}#1`, tensor: named[1]!.tensor },
+      ]);
+      expect(ours.specs).toEqual(theirs.specs);
+      expect(new Uint8Array(ours.data)).toEqual(new Uint8Array(theirs.data));
+      // An optimizer's: its iteration count (int32, made afresh by getWeights and freed), then its slots.
+      const optimizer = { getWeights: async () => [{ name: 'iter', tensor: tf.scalar(123456789, 'int32') }, ...named] } as unknown as tf.Optimizer;
+      const all = await encodeOptimizer(optimizer);
+      const iter = tf.scalar(123456789, 'int32');
+      const reference = await tf.io.encodeWeights([{ name: 'iter', tensor: iter }, ...named]);
+      expect(all.specs).toEqual(reference.specs);
+      expect(new Uint8Array(all.data)).toEqual(new Uint8Array(reference.data));
+      tf.dispose([iter, ...named.map((n) => n.tensor)]);
+      for (const w of layer.weights) w.dispose();
+      expect(tf.memory().numTensors).toBe(before - named.length);
+    });
+  }
+});
+
 describe('the checkpoint file', () => {
   const checkpoint: Checkpoint = {
     format: 2,
@@ -70,28 +111,30 @@ describe('the checkpoint file', () => {
     stage1Head: { specs: [{ name: 'h', shape: [1], dtype: 'float32' }], data: new Float32Array([5]).buffer },
   };
 
-  it('round-trips through one binary file, the best epoch and stage 1 head included', () => {
-    const back = unpackCheckpoint(packCheckpoint(checkpoint));
+  const roundTrip = async (c: Checkpoint) => unpackCheckpoint(await packCheckpoint(c).arrayBuffer());
+
+  it('round-trips through one binary file, the best epoch and stage 1 head included', async () => {
+    const back = await roundTrip(checkpoint);
     expect(back).toEqual(checkpoint);
     expect(Array.from(new Float32Array(back.weights.data))).toEqual([1, 2]);
     const best = back.progress!.best!.weights as { data: ArrayBuffer };
     expect(Array.from(new Float32Array(best.data))).toEqual([3, 4]);
     expect(Array.from(new Float32Array(back.stage1Head!.data))).toEqual([5]);
     const between = { ...checkpoint, optimizer: null, progress: null, stage1Head: null };
-    expect(unpackCheckpoint(packCheckpoint(between))).toEqual(between);
+    expect(await roundTrip(between)).toEqual(between);
   });
 
-  it('reads a format-1 file (no progress, no stage-1 head)', () => {
+  it('reads a format-1 file (no progress, no stage-1 head)', async () => {
     const old: Partial<Checkpoint> = { ...checkpoint, format: 1 };
     delete old.progress;
     delete old.stage1Head;
-    const back = unpackCheckpoint(packCheckpoint(old as Checkpoint));
+    const back = await roundTrip(old as Checkpoint);
     expect(back).toMatchObject({ format: 1, progress: null, stage1Head: null });
     expect(Array.from(new Int32Array(back.optimizer!.data))).toEqual([5]);
   });
 
-  it('refuses a truncated file or another file', () => {
-    const packed = packCheckpoint(checkpoint);
+  it('refuses a truncated file or another file', async () => {
+    const packed = await packCheckpoint(checkpoint).arrayBuffer();
     expect(() => unpackCheckpoint(packed.slice(0, packed.byteLength - 1))).toThrow(/truncated or padded/);
     expect(() => unpackCheckpoint(new TextEncoder().encode('{"weights": 1}').buffer)).toThrow(/not a finetune-trainer checkpoint/);
   });
