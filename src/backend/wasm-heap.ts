@@ -9,7 +9,8 @@ export type ModuleName = keyof typeof WASM_MODULES;
 /** The parts of tfjs-backend-wasm's BackendWasm our kernels use (public in its typings). */
 export interface WasmBackend {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  /** TF.js' DataStorage: `get` moves a tensor here from another backend first; `has` only looks. */
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   /** A view of a float32 tensor's values on the heap (made after any allocation, which can move the heap). */
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
@@ -62,7 +63,7 @@ export function heapFunction<F>(backend: WasmBackend, module: ModuleName, name: 
  * else null. Valid until the next allocation (which can grow, and so move, the heap): use it at once.
  */
 export function heapBytes(backend: WasmBackend, t: tf.TensorInfo): Uint8Array | null {
-  const data = backend.dataIdMap.get(t.dataId);
+  const data = backend.dataIdMap.has(t.dataId) ? backend.dataIdMap.get(t.dataId) : undefined;
   const memory = backendMemory(backend);
   if (!data || !memory || (t.dtype !== 'float32' && t.dtype !== 'int32')) return null;
   return new Uint8Array(memory.buffer, data.memoryOffset, t.shape.reduce((n, d) => n * d, 1) * 4);

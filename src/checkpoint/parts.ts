@@ -10,7 +10,7 @@ const isPart = <P>(weights: P | 'current' | 'start'): weights is P => weights !=
 /** A checkpoint's encoded parts (of any stored format, today's included) in the order a packed file holds them: weights, optimizer, best epoch's, stage 1's head. */
 export function partsOf<P>(c: StoredCheckpoint<P>): P[] {
   const best = c.progress?.best?.weights;
-  return [c.weights, c.optimizer, best !== undefined && isPart(best) ? best : null, c.stage1Head ?? null].filter((p): p is P => p !== null);
+  return [c.weights, c.optimizer, best !== undefined && isPart(best) ? best : null, c.stage1Head ?? null].filter((p): p is P => p != null);
 }
 
 /** The same checkpoint with each encoded part replaced by `f` of it, called in partsOf's order (what a format-1 checkpoint lacks becomes null). */

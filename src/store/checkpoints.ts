@@ -2,7 +2,8 @@ import type { Checkpoint, CheckpointSink, EncodedWeights } from '../checkpoint/f
 import { mapParts, partsOf } from '../checkpoint/parts';
 import { upgradeCheckpoint, type StoredCheckpoint } from '../checkpoint/upgrade';
 import type { CheckpointRecord, FinetuneStore, StoredPart } from './schema';
-import { readRetrying } from './transient-read';
+import { StorageError } from '../errors';
+import { isTransientReadError, readRetrying } from './transient-read';
 
 // A checkpoint's encoded parts go into IndexedDB as Blobs. A value holding a 77 MB ArrayBuffer took
 // Chromium 150 about 1.1 s of the worker's time to put (the bytes are cloned, then wrapped in a blob of
@@ -11,10 +12,25 @@ import { readRetrying } from './transient-read';
 
 const inBlob = (w: EncodedWeights): StoredPart => ({ specs: w.specs, data: new Blob([w.data]) });
 
+/**
+ * A part's bytes. A Blob whose file is gone rejects with NotReadableError: off the record (a private
+ * window), Chromium 150 drops what a closed tab's worker wrote (test/e2e/resume.spec.ts), Blobs or not.
+ */
+async function bytesOf(part: StoredPart, what: string): Promise<ArrayBuffer> {
+  if (!(part.data instanceof Blob)) return part.data;
+  try {
+    return await part.data.arrayBuffer();
+  } catch (error) {
+    if (isTransientReadError(error)) throw error; // read again by readRetrying
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new StorageError(`${what} is listed in IndexedDB, but its bytes could not be read (${cause}); they are lost (a private window loses what a closed tab wrote): start the run over without resuming`);
+  }
+}
+
 /** A stored checkpoint with its parts' bytes read. */
-async function readParts(record: StoredCheckpoint<StoredPart>): Promise<StoredCheckpoint> {
+async function readParts(record: StoredCheckpoint<StoredPart>, what: string): Promise<StoredCheckpoint> {
   const parts = partsOf(record);
-  const bytes = await Promise.all(parts.map((p) => (p.data instanceof Blob ? p.data.arrayBuffer() : p.data)));
+  const bytes = await Promise.all(parts.map((p) => bytesOf(p, what)));
   const read = new Map(parts.map((p, i) => [p, { specs: p.specs, data: bytes[i]! }]));
   return mapParts(record, (p) => read.get(p)!);
 }
@@ -32,12 +48,12 @@ export function indexedDbCheckpoints(db: FinetuneStore, projectId: string, runId
   return {
     label: 'IndexedDB',
     async load() {
-      // A part's file can fail to read for a moment too (transient-read.ts): the retry reads it again.
-      const stored = await readRetrying(`the checkpoint of project ${projectId}`, async () => {
+      const what = `the checkpoint of project ${projectId}`;
+      const stored = await readRetrying(what, async () => {
         const record = await db.get('checkpoints', projectId);
         if (!record) return null;
         const { projectId: _, ...checkpoint } = record;
-        return readParts(checkpoint);
+        return readParts(checkpoint, what);
       });
       return stored && upgradeCheckpoint(stored);
     },

@@ -4,7 +4,8 @@ import { StorageError } from '../errors';
 // for a moment (an UnknownError, "Failed to read large IndexedDB value", from low memory); it reads on a
 // later try. A NotReadableError means the file is gone for good, and no retry brings it back. Off the
 // record (IndexedDB in memory), Chromium 150 also loses the value a closed tab's worker wrote, with the
-// same UnknownError: no retry helps there either, so the message says what to do then.
+// same UnknownError (a checkpoint's Blobs: NotReadableError, src/store/checkpoints.ts): no retry helps
+// there either, so the message says what to do then.
 
 /** How long to wait before each retry, in milliseconds: about 3 s in all. */
 export const TRANSIENT_READ_DELAYS_MS = [50, 200, 600, 2000] as const;

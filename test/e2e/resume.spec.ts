@@ -72,7 +72,8 @@ async function finishFromCheckpoint(runner: Runner, projectId: string): Promise<
 // Both tests keep their IndexedDB in a profile on disk, as a browser's own profile does. In Playwright's
 // default context (off the record, IndexedDB in memory) Chromium 150 loses, about one time in three, the
 // large value a worker wrote when its tab closes: the record stays, its read fails for good with
-// "Failed to read large IndexedDB value" (4 of 12 runs of this test; 0 of 12 with a profile on disk).
+// "Failed to read large IndexedDB value" (4 of 12 runs of this test; 0 of 12 with a profile on disk), or
+// for a checkpoint's Blobs, with NotReadableError.
 test('naive loop: a worker terminated in stage 1 and a page closed in stage 2 resume to the uninterrupted weights', async ({ runner: first, server, dataRoot }) => {
   await sampleSubset(join(dataRoot, 'resume-tab'), ['daisy', 'rose'], 8);
   const expected = await reference(first, dataRoot, 'resume-tab', NAIVE);

@@ -31,12 +31,13 @@ const STOP_AFTER = 2;
  * Rewrites the stored project and checkpoint into what the first version wrote: fields it did not have are
  * removed, and the checkpoint's bytes are ArrayBuffers (today's are Blobs).
  */
-async function toFormat1(projectId: string): Promise<void> {
+async function toFormat1(projectId: string): Promise<number> {
   const request = <T>(r: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
   const db = await request(indexedDB.open('finetune-trainer'));
   const checkpoint = await request(db.transaction('checkpoints').objectStore('checkpoints').get(projectId));
   // Read before the writing transaction, which would commit while a Blob was read.
   for (const part of [checkpoint.weights, checkpoint.optimizer]) if (part) part.data = await (part.data as Blob).arrayBuffer();
+  const bytes = checkpoint.weights.data.byteLength + (checkpoint.optimizer?.data.byteLength ?? 0);
   const laterSettings = ['headKind', 'validationFraction', 'patience', 'bnTrain', 'cache', 'maxImageMegapixels'];
   checkpoint.format = 1;
   for (const key of laterSettings) delete checkpoint.config[key];
@@ -50,6 +51,7 @@ async function toFormat1(projectId: string): Promise<void> {
   tx.objectStore('checkpoints').put(checkpoint);
   await new Promise((resolve, reject) => ((tx.oncomplete = resolve), (tx.onerror = () => reject(tx.error))));
   db.close();
+  return bytes;
 }
 
 /** The format the project's stored checkpoint was written in, and what holds its weights' bytes. */
@@ -77,9 +79,12 @@ test('a project and a format-1 checkpoint from an earlier version open, upgrade 
   await runner.page.evaluate(() => window.finetune.client.terminate());
 
   expect(await runner.page.evaluate(stored, projectId)).toEqual({ format: 2, bytesIn: 'Blob' });
-  await runner.page.evaluate(toFormat1, projectId);
+  const oldBytes = await runner.page.evaluate(toFormat1, projectId);
   expect(await runner.page.evaluate(stored, projectId)).toEqual({ format: 1, bytesIn: 'ArrayBuffer' });
   const prepared = await runner.open({ projectId, resume: true, checkpoint });
+  const listedOld = await runner.page.evaluate((id) => window.finetune.api.listProjects().then((all) => all.find((p) => p.id === id)!.checkpointBytes), projectId);
+  expect(listedOld).toBe(oldBytes);
+  expect(oldBytes).toBeGreaterThan(0);
   expect(prepared.resumedAt).toMatch(/^stage 1, epoch [12], batch [0-2]$/);
   const result = await runner.page.evaluate(() => window.finetune.api.runRecipe());
   expect((await runner.fingerprints()).map((f) => f.hash)).toEqual(expected);
