@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { copyValues, filledTensor } from '../backend/heap-tensor';
 import { makeBatch, oneHotTensor, type Batch } from '../data/batches';
 import type { TrainEventListener } from '../protocol';
 import { deriveSeed, streamFor } from '../rng';
@@ -103,11 +104,12 @@ export function viewsWithin(bytesPerImage: number, trainImages: number, heldImag
   return fits >= 1 ? Math.min(wanted, fits) : null;
 }
 
-async function outputsOf(prefix: tf.LayersModel, batch: Batch): Promise<Float32Array> {
-  const out = prefix.predict(batch.xs) as tf.Tensor;
+/** Writes the frozen layers' outputs for the batch into `target` at `offset`. */
+async function storeOutputs(prefix: tf.LayersModel, batch: Batch, target: Float32Array, offset: number): Promise<void> {
+  const out = prefix.predictOnBatch(batch.xs) as tf.Tensor;
   tf.dispose([batch.xs, batch.ys]);
   try {
-    return (await out.data()) as Float32Array;
+    await copyValues(out, target, offset);
   } finally {
     out.dispose();
   }
@@ -139,7 +141,7 @@ export async function buildCache(ctx: Omit<StageContext, 'checkpoint'>, options:
     for (let start = 0; start < indices.length; start += config.batchSize) {
       await control.between(() => `in stage ${stage}, while caching its frozen layers (${done}/${total} images)`);
       const chunk = indices.slice(start, start + config.batchSize);
-      target.set(await outputsOf(prefix, await makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined })), start * length);
+      await storeOutputs(prefix, await makeBatch(data, chunk, { preprocessing: config.preprocessing, augment: augmented ? augment : undefined }), target, start * length);
       done += chunk.length;
       emit({ type: 'cache-progress', stage, done, total, images: split.train.length, views, held: held.length });
     }
@@ -168,11 +170,12 @@ export function cachedBatch(cache: FrozenCache, labels: Int32Array, classes: num
     const rows = Int32Array.from(indices, (image) => viewAt(image) * cache.trainImages + cache.rowOf.get(image)!);
     return { xs: tf.tidy(() => tf.gather(pick ? train : held, tf.tensor1d(rows, 'int32'))), ys };
   }
-  const values = new Float32Array(indices.length * cache.length);
-  indices.forEach((image, i) => {
-    const row = cache.rowOf.get(image)!;
-    const source = pick ? cache.train[viewAt(image)]! : cache.held;
-    values.set(source.subarray(row * cache.length, (row + 1) * cache.length), i * cache.length);
-  });
-  return { xs: tf.tensor(values, [indices.length, ...cache.shape]), ys };
+  const xs = filledTensor([indices.length, ...cache.shape], (values) =>
+    indices.forEach((image, i) => {
+      const row = cache.rowOf.get(image)!;
+      const source = pick ? cache.train[viewAt(image)]! : cache.held;
+      values.set(source.subarray(row * cache.length, (row + 1) * cache.length), i * cache.length);
+    }),
+  );
+  return { xs, ys };
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { filledTensor } from '../backend/heap-tensor';
 import { decodeImage } from '../data/decode';
 import { preprocess } from '../data/preprocess';
 import type { Prediction, Preprocessing } from '../protocol';
@@ -20,7 +21,7 @@ export async function predictImages(
       continue;
     }
     const probabilities = tf.tidy(() => {
-      const x = preprocess(tf.tensor4d(new Float32Array(pixels), [1, inputSize, inputSize, 3], 'float32'), preprocessing);
+      const x = preprocess(filledTensor<tf.Rank.R4>([1, inputSize, inputSize, 3], (values) => values.set(pixels)), preprocessing);
       return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     });
     const ranked = Array.from(probabilities, (probability, c) => ({ className: classes[c]!, probability })).sort((a, b) => b.probability - a.probability);
