@@ -4,7 +4,7 @@
 // frozen-layer cache, then with it, in one page: the wall time of an epoch, as the mean from the first
 // epoch's end to the last (steps, validation and the checkpoints written in between, which the policy
 // spaces out when they are large against the epochs), and the cache build's images per second against the
-// base's own forward pass.
+// base's own forward pass (the mean of one measured before both runs and one after).
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -36,7 +36,8 @@ export interface Head224 {
   /** Seconds from one epoch's end to the next (steps, validation, and a checkpoint where one was written). */
   epochSeconds: { naive: number[]; cached: number[] };
   cache: { seconds: number; passes: number; imagesPerSecond: number; mb: number };
-  forward: { imagesPerSecond: number; batchSize: number };
+  /** The base's forward pass, before both runs and after them, and their mean. */
+  forward: { imagesPerSecond: number; before: number; after: number; batchSize: number };
   checkpoints: { naive: Saves; cached: Saves };
 }
 
@@ -117,28 +118,35 @@ export async function compareHead224(browser: Browser, seconds: number): Promise
       return { events, epochEnds, prepared };
     };
     const between = (ends: number[]): number[] => ends.slice(1).map((at, i) => round((at - ends[i]!) / 1000, 2));
+    // The forward pass before and after both runs: this shared machine's speed drifts by a tenth or more
+    // between minutes, and the mean of the two brackets the cache build in time.
+    const forwardRate = async (when: string): Promise<number> => {
+      process.stderr.write(`bench head224: the base's forward pass ${when}, batch ${BATCH}... `);
+      const result = (await page.evaluate(
+        ([s]) => window.finetune.api.benchmark('wasm', s),
+        [{ kind: 'forward', inputSize: SIZE, batchSize: BATCH, minSeconds: seconds, maxSteps: 10, base: weights }] as const,
+      )) as BenchResult;
+      process.stderr.write(`${result.imagesPerSecond.toFixed(2)} img/s\n`);
+      return result.imagesPerSecond;
+    };
+    const before = await forwardRate('before');
     const naive = await stage1(false);
     const cached = await stage1(true);
+    const after = await forwardRate('after');
     const built = cached.events.find((e): e is Event<'cache'> => e.type === 'cache' && e.stage === 1)!;
     const progress = cached.events.filter((e): e is Event<'cache-progress'> => e.type === 'cache-progress' && e.stage === 1).at(-1)!;
     const backend = naive.events.find((e): e is Event<'backend'> => e.type === 'backend')!.choice.detail;
-    process.stderr.write(`bench head224: the base's forward pass, batch ${BATCH}... `);
-    const forward = (await page.evaluate(
-      ([s]) => window.finetune.api.benchmark('wasm', s),
-      [{ kind: 'forward', inputSize: SIZE, batchSize: BATCH, minSeconds: seconds, maxSteps: 10, base: weights }] as const,
-    )) as BenchResult;
-    process.stderr.write(`${forward.imagesPerSecond.toFixed(2)} img/s\n`);
     const epochSeconds = { naive: between(naive.epochEnds), cached: between(cached.epochEnds) };
     const buildRate = progress.total / built.seconds;
     const { prepared } = cached;
     return {
       'cached epoch / naive epoch': round(mean(epochSeconds.cached) / mean(epochSeconds.naive)),
-      'cache build / forward images per second': round(buildRate / forward.imagesPerSecond),
+      'cache build / forward images per second': round(buildRate / mean([before, after])),
       images: { train: prepared.trainSize, validation: prepared.validationSize, test: prepared.testSize, classes: prepared.classes.length },
       backend,
       epochSeconds,
       cache: { seconds: round(built.seconds, 2), passes: progress.total, imagesPerSecond: round(buildRate, 2), mb: round(built.bytes / 1e6, 1) },
-      forward: { imagesPerSecond: round(forward.imagesPerSecond, 2), batchSize: BATCH },
+      forward: { imagesPerSecond: round(mean([before, after]), 2), before: round(before, 2), after: round(after, 2), batchSize: BATCH },
       checkpoints: { naive: savesOf(naive.events), cached: savesOf(cached.events) },
     };
   } finally {
