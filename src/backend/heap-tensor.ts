@@ -14,7 +14,8 @@ function wasmHeap(): WasmBackend | null {
 
 /**
  * A new float32 tensor of `shape` whose values `fill` writes: on wasm straight into its place on the heap,
- * elsewhere into a new Float32Array that becomes the tensor. `fill` must not make tensors.
+ * elsewhere into a new Float32Array that becomes the tensor. `fill` must write every value (the heap is
+ * not cleared) and must not make tensors.
  */
 export function filledTensor<R extends tf.Rank>(shape: number[], fill: (values: Float32Array) => void): tf.Tensor<R> {
   const heap = wasmHeap();
@@ -38,4 +39,11 @@ export async function copyValues(t: tf.Tensor, target: Float32Array, offset: num
   const heap = wasmHeap();
   if (heap && t.dtype === 'float32' && heap.dataIdMap.has(t.dataId)) target.set(heap.typedArrayFromHeap(t), offset);
   else target.set((await t.data()) as Float32Array, offset);
+}
+
+/** A float32 tensor of `shape` holding these bytes' values (pixels, 0-255): one byte for each value. */
+export function tensorOfBytes<R extends tf.Rank>(bytes: Uint8Array, shape: number[]): tf.Tensor<R> {
+  const size = tf.util.sizeFromShape(shape);
+  if (bytes.length !== size) throw new Error(`${bytes.length} bytes for a tensor of shape [${shape.join(', ')}] (${size} values)`);
+  return filledTensor<R>(shape, (values) => values.set(bytes));
 }

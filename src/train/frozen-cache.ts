@@ -106,7 +106,8 @@ export function viewsWithin(bytesPerImage: number, trainImages: number, heldImag
 
 /** Writes the frozen layers' outputs for the batch into `target` at `offset`. */
 async function storeOutputs(prefix: tf.LayersModel, batch: Batch, target: Float32Array, offset: number): Promise<void> {
-  const out = prefix.predictOnBatch(batch.xs) as tf.Tensor;
+  // predict, not predictOnBatch: the frozen layers run 32 images at a time, whatever the batch size.
+  const out = prefix.predict(batch.xs) as tf.Tensor;
   tf.dispose([batch.xs, batch.ys]);
   try {
     await copyValues(out, target, offset);

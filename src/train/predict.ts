@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { filledTensor } from '../backend/heap-tensor';
+import { tensorOfBytes } from '../backend/heap-tensor';
 import { decodeImage } from '../data/decode';
 import { preprocess } from '../data/preprocess';
 import type { Prediction, Preprocessing } from '../protocol';
@@ -21,7 +21,7 @@ export async function predictImages(
       continue;
     }
     const probabilities = tf.tidy(() => {
-      const x = preprocess(filledTensor<tf.Rank.R4>([1, inputSize, inputSize, 3], (values) => values.set(pixels)), preprocessing);
+      const x = preprocess(tensorOfBytes<tf.Rank.R4>(pixels, [1, inputSize, inputSize, 3]), preprocessing);
       return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     });
     const ranked = Array.from(probabilities, (probability, c) => ({ className: classes[c]!, probability })).sort((a, b) => b.probability - a.probability);
