@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { backendMemory, type WasmBackend } from './wasm-heap';
+import { backendMemory, heapBytes, type WasmBackend } from './wasm-heap';
 
 // Tensors filled and read where wasm keeps them. Fresh memory is slow to touch (about 4 ms a megabyte on
 // a 2-core VM): a 224-px batch made through a new Float32Array of its 19 MB of pixels, then copied into
@@ -34,11 +34,16 @@ export function filledTensor<R extends tf.Rank>(shape: number[], fill: (values: 
   return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
 }
 
+/** A view of a float32 or int32 tensor's bytes where the running wasm backend holds it (use it at once); else null. */
+export function bytesOnHeap(t: tf.Tensor): Uint8Array | null {
+  const heap = wasmHeap();
+  return heap && heapBytes(heap, t);
+}
+
 /** Copies a float32 tensor's values into `target` at `offset`: on wasm from the heap, without a copy in between. */
 export async function copyValues(t: tf.Tensor, target: Float32Array, offset: number): Promise<void> {
-  const heap = wasmHeap();
-  if (heap && t.dtype === 'float32' && heap.dataIdMap.has(t.dataId)) target.set(heap.typedArrayFromHeap(t), offset);
-  else target.set((await t.data()) as Float32Array, offset);
+  const bytes = t.dtype === 'float32' ? bytesOnHeap(t) : null;
+  target.set(bytes ? new Float32Array(bytes.buffer, bytes.byteOffset, t.size) : ((await t.data()) as Float32Array), offset);
 }
 
 /** A float32 tensor of `shape` holding these bytes' values (pixels, 0-255): one byte for each value. */

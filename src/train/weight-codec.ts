@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedWeights } from '../checkpoint/format';
 import { StorageError } from '../errors';
-import { heapBytes, type WasmBackend } from '../backend/wasm-heap';
+import { bytesOnHeap } from '../backend/heap-tensor';
 
 // Weights and optimizer state to and from a checkpoint's encoded parts, matched by layer and position.
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
-/** A view of a float32 or int32 tensor's bytes on wasm's heap, where it lies there (use it at once); else null. */
-const onHeap = (t: tf.Tensor): Uint8Array | null => (tf.getBackend() === 'wasm' ? heapBytes(tf.backend() as unknown as WasmBackend, t) : null);
 const bytesOf = (values: tf.TypedArray): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 
 /**
@@ -26,7 +24,7 @@ async function encode(named: NamedTensor[]): Promise<EncodedWeights> {
   let at = 0;
   for (const { tensor } of named) {
     // A heap view is copied as soon as it is made: an allocation in between could move the heap.
-    data.set(onHeap(tensor) ?? bytesOf(await tensor.data()), at);
+    data.set(bytesOnHeap(tensor) ?? bytesOf(await tensor.data()), at);
     at += tensor.size * 4;
   }
   return { data: data.buffer, specs };

@@ -7,7 +7,7 @@ import { encodeLayerWeights, encodeModelWeights, encodeOptimizer, restoreModelWe
 import { packCheckpoint, unpackCheckpoint } from '../../src/checkpoint/pack';
 import type { Checkpoint } from '../../src/checkpoint/format';
 import { checkpoint } from './checkpoint-fixture';
-import { heapBytes, type WasmBackend } from '../../src/backend/wasm-heap';
+import { bytesOnHeap } from '../../src/backend/heap-tensor';
 
 function model(seed: number): tf.LayersModel {
   const input = tf.input({ shape: [3], name: 'in' });
@@ -69,7 +69,7 @@ describe('encoded weights', () => {
       expect(await tf.setBackend(backend)).toBe(true);
       const named = tensors();
       // On wasm the bytes are read where they lie: every tensor here is on its heap.
-      if (backend === 'wasm') expect(named.map((n) => heapBytes(tf.backend() as unknown as WasmBackend, n.tensor)?.byteLength)).toEqual([140, 12, 0]);
+      if (backend === 'wasm') expect(named.map((n) => bytesOnHeap(n.tensor)?.byteLength)).toEqual([140, 12, 0]);
       const before = tf.memory().numTensors;
       const layer = tf.layers.dense({ units: 5, name: `encoded_${backend}` });
       layer.build([7]);
