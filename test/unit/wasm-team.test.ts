@@ -37,6 +37,12 @@ describe('shareOf', () => {
     }
     expect([...seen].every((count) => count === 1)).toBe(true);
   });
+  it('splits the rows where each share gets 4 row tiles, else the column strips', () => {
+    expect(shareOf(128, 512, 2, 1)).toEqual([64, 128, 0, 512]);
+    expect(shareOf(32, 25_088, 2, 0)).toEqual([0, 16, 0, 25_088]);
+    expect(shareOf(16, 512, 2, 1)).toEqual([0, 16, 256, 512]);
+    expect(shareOf(8, 256, 2, 0)).toEqual([0, 8, 0, 128]);
+  });
 });
 
 describe('a product team on a shared memory', () => {
