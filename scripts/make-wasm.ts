@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
 
-const SOURCES = ['fused-rmsprop', 'matmul'];
+const SOURCES = ['fused-rmsprop', 'matmul', 'transpose'];
 const MEMORY = { shared: '(memory 1 65536 shared)', plain: '(memory 1)' } as const;
 
 async function assemble(name: string, memory: string): Promise<string> {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm-heap';
+import { heapFunction, type WasmBackend } from './wasm-heap';
 
 // What the composed wasm kernels (wasm-kernels.ts) are built with: wasm's own kernels run by name, each
 // intermediate freed at the end, and the few copies no wasm kernel makes fast (a filter turned 180
@@ -8,6 +8,8 @@ import type { WasmBackend } from './wasm-heap';
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
 type Quad = [number, number, number, number];
+/** transpose.wat's export: byte offsets of A and B, A's rows and columns. */
+type Transpose = (from: number, to: number, rows: number, columns: number) => void;
 
 /** Runs wasm kernels by name and frees every intermediate it made (or adopted), except the one it returns. */
 export class Composite {
@@ -48,8 +50,9 @@ export class Composite {
   /**
    * A filter [kh, kw, ...] turned 180 degrees in its two spatial axes: its kh * kw taps in reverse order,
    * each copied whole (wasm's Reverse and GatherV2 took 70-100 ms on a 3x3x512x512 filter, copying
-   * element by element); with `swap`, each tap's [in, out] matrix also transposed to [out, in], in
-   * 16 x 16 blocks (wasm's Transpose took 13 ms on that filter, this 5).
+   * element by element); with `swap`, each tap's [in, out] matrix also transposed to [out, in] by
+   * src/backend/wasm/transpose.wat in SIMD 4 x 4 blocks, or in JavaScript where that module is missing
+   * (on that filter, Node, 1 thread: wasm's Transpose 13 ms, JavaScript's 16 x 16 blocks 5.5-5.8, ours 1.9-2).
    */
   turn(filter: Info, swap = false): Info {
     if (filter.dtype !== 'float32') throw new Error(`a convolution's filter is float32, got ${filter.dtype}`);
@@ -59,9 +62,11 @@ export class Composite {
     this.made.push(turned);
     const [from, to] = [heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(turned)]; // views made after the allocation, which can move the heap
     const [taps, tap] = [kh * kw, rows * columns];
+    const transpose = swap ? heapFunction<Transpose>(heap, 'transpose', 'transpose') : null;
     for (let t = 0; t < taps; t++) {
       const [source, target] = [t * tap, (taps - 1 - t) * tap];
       if (!swap) to.set(from.subarray(source, source + tap), target);
+      else if (transpose) transpose(from.byteOffset + source * 4, to.byteOffset + target * 4, rows, columns);
       else transposeInto(from, source, to, target, rows, columns);
     }
     return turned;
