@@ -97,7 +97,7 @@ export class Composite {
 }
 
 /** The rows x columns matrix at `source` in `from`, transposed, at `target` in `to`, in 16 x 16 blocks. */
-function transposeInto(from: Float32Array, source: number, to: Float32Array, target: number, rows: number, columns: number): void {
+export function transposeInto(from: Float32Array, source: number, to: Float32Array, target: number, rows: number, columns: number): void {
   const block = 16;
   for (let i0 = 0; i0 < rows; i0 += block) {
     for (let j0 = 0; j0 < columns; j0 += block) {

@@ -73,9 +73,10 @@ if (typeof require === 'function') {
 
 /**
  * Share `s` of `shares` of C: [i0, i1, j0, j1], split along rows (in 4s) where each share gets at least
- * ROW_TILES_PER_SHARE of them or rows outnumber column strips, else along column strips (8s). Rows come
- * first: a share of columns reads every row of B in part, a strided stream, and two threads doing so
- * ran 10-20% slower than splitting the rows, each thread then reading all of B in order (Node, 2
+ * ROW_TILES_PER_SHARE of them or row tiles are at least as many as column strips, else along column
+ * strips (8s). Rows come first: a share of columns reads every row of B in part, a strided stream, and
+ * two threads doing so ran 10-20% slower than splitting the rows, each thread then reading all of B in
+ * order (Node, 2
  * threads, ms: 128 x 4608 x 512 9.2 by rows against 10.5 by columns; 32 x 25,088 x 256 6.3 against 7.6;
  * 64 x 4608 x 512 4.8 against 5.3; 16 x 4608 x 512 1.5 both ways; 8 x 25,088 x 256, a row tile a
  * share, 2.3 against 2.1).

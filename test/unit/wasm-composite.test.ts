@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Composite } from '../../src/backend/wasm-composite';
+import { Composite, transposeInto } from '../../src/backend/wasm-composite';
 import { heapFunction, type WasmBackend } from '../../src/backend/wasm-heap';
 
 // A filter turned 180 degrees (its taps reversed), with its channels swapped for the input gradient:
@@ -24,12 +24,15 @@ function expected(values: Float32Array, [kh, kw, rows, columns]: number[], swap:
   return out;
 }
 
+/** SIMD blocks (a last band narrower than 64 columns among them, with taps after it to catch an overrun) and one value at a time. */
+const SHAPES = [[3, 3, 16, 8], [3, 3, 512, 64], [1, 1, 12, 132], [3, 3, 8, 68], [3, 3, 5, 3], [2, 3, 8, 6], [1, 2, 1, 4]];
+
 describe('Composite.turn on wasm', () => {
   it('has the SIMD transpose here', () => {
     expect(heapFunction(tf.backend() as unknown as WasmBackend, 'transpose', 'transpose')).not.toBeNull();
   });
 
-  it.each([[3, 3, 16, 8], [3, 3, 512, 64], [1, 1, 12, 132], [3, 3, 5, 3], [2, 3, 8, 6], [1, 2, 1, 4]])('moves every value of a %i x %i x %i x %i filter to its place', (...shape) => {
+  it.each(SHAPES)('moves every value of a %i x %i x %i x %i filter to its place', (...shape) => {
     const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i + 0.5);
     const filter = tf.tensor4d(values, shape as [number, number, number, number]);
     const backend = tf.backend() as unknown as WasmBackend & tf.KernelBackend;
@@ -45,5 +48,17 @@ describe('Composite.turn on wasm', () => {
     }
     expect(backend.numDataIds()).toBe(before);
     filter.dispose();
+  });
+});
+
+describe('the JavaScript transpose (where the SIMD module is missing)', () => {
+  it.each(SHAPES)('transposes each tap of a %i x %i x %i x %i filter as turn does', (...shape) => {
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i + 0.5);
+    const [kh, kw, rows, columns] = shape as [number, number, number, number];
+    const [taps, tap] = [kh * kw, rows * columns];
+    const out = new Float32Array(values.length);
+    for (let t = 0; t < taps; t++) transposeInto(values, t * tap, out, (taps - 1 - t) * tap, rows, columns);
+    const want = expected(values, shape, true);
+    expect(want.filter((v, i) => out[i] !== v).length).toBe(0); // values misplaced
   });
 });

@@ -3,8 +3,9 @@
 ;; Pointers are byte offsets, unsigned.
 ;;
 ;; Where both sizes are multiples of 4, in 4 x 4 blocks: four rows of A loaded as SIMD vectors, turned
-;; by shuffles, stored as four rows of B; the blocks go down bands of 64 columns, so that the band's 64
-;; rows of B stay in the first-level cache while the rows of A pass. Other sizes one value at a time.
+;; by shuffles, stored as four rows of B; the blocks go down bands of 64 columns, so that the cache
+;; lines being filled in the band's 64 rows of B (4 KB, each filled over four passes) stay in the
+;; first-level cache while the rows of A pass. Other sizes one value at a time.
 (module
   (import "env" "memory" @MEMORY@)
 
