@@ -81,7 +81,9 @@ test('the same seed trains to the same weights; another seed does not', async ({
 
 test('pause holds training between batches, resume continues it, cancel stops it', async ({ runner, dataRoot }) => {
   await sampleSubset(join(dataRoot, 'control'), ['daisy', 'rose'], 12);
-  await runner.open(await inputFor(dataRoot, 'control', { inputSize: 32, batchSize: 2, backend: 'wasm', head: { epochs: 3 }, finetune: { epochs: 1 } }));
+  // Stage 2 runs 50 epochs without early stopping, so that the cancel below lands while it trains: one
+  // epoch on the cache once ended before a cancel sent at its first batch reached the worker.
+  await runner.open(await inputFor(dataRoot, 'control', { inputSize: 32, batchSize: 2, backend: 'wasm', patience: null, head: { epochs: 3 }, finetune: { epochs: 50 } }));
   const batches = (): Promise<number> => runner.page.evaluate(() => window.finetune.events.filter((e) => e.type === 'batch').length);
   const stage = runner.page.evaluate(() => window.finetune.api.trainStage(1));
   await runner.page.waitForFunction(() => window.finetune.events.some((e) => e.type === 'batch'));
