@@ -76,10 +76,9 @@ if (typeof require === 'function') {
  * ROW_TILES_PER_SHARE of them or row tiles are at least as many as column strips, else along column
  * strips (8s). Rows come first: a share of columns reads every row of B in part, a strided stream, and
  * two threads doing so ran 10-20% slower than splitting the rows, each thread then reading all of B in
- * order (Node, 2
- * threads, ms: 128 x 4608 x 512 9.2 by rows against 10.5 by columns; 32 x 25,088 x 256 6.3 against 7.6;
- * 64 x 4608 x 512 4.8 against 5.3; 16 x 4608 x 512 1.5 both ways; 8 x 25,088 x 256, a row tile a
- * share, 2.3 against 2.1).
+ * order (Node, 2 threads, ms: 128 x 4608 x 512 9.2 by rows against 10.5 by columns; 32 x 25,088 x 256
+ * 6.3 against 7.6; 64 x 4608 x 512 4.8 against 5.3; 16 x 4608 x 512 1.5 both ways; 8 x 25,088 x 256,
+ * a row tile a share, 2.3 against 2.1).
  */
 export function shareOf(m: number, n: number, shares: number, s: number): [number, number, number, number] {
   const byRows = Math.ceil(m / 4) >= Math.min(ROW_TILES_PER_SHARE * shares, n / 8);
